@@ -1,6 +1,227 @@
+/*
+ * main.c - wiring only: settings -> store -> router -> loops -> signals.
+ *
+ * Shutdown order matters (SIGINT/SIGTERM): stop accepting and let in-flight
+ * requests finish (bounded by shutdown-timeout-ms), close what is left,
+ * close the store (its last completions still reach running loops), and
+ * only then stop the loops.
+ */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "api/app.h"
+#include "auth/limiter.h"
+#include "auth/password.h"
+#include "auth/revoked.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "http/static.h"
+#include "store/store.h"
+
+extern char **environ;
+
+struct loop_ctx {
+    struct http_server *http;
+};
+
+static void store_metrics(struct buf *out, void *arg)
 {
-    puts("onair");
-    return 0;
+    struct store *s = arg;
+    buf_printf(out,
+               "# HELP onair_store_queue_depth Database jobs waiting or running.\n"
+               "# TYPE onair_store_queue_depth gauge\n"
+               "onair_store_queue_depth %u\n",
+               store_queue_depth(s));
+}
+
+static void remember_revoked(const char *family, void *arg)
+{
+    struct app *app = arg;
+    auth_revoked_add(app->revoked, family, clock_wall_ms() + app->access_ttl_s * 1000);
+}
+
+static void load_revoked(struct store_conn *conn, const struct store_backend *b, void *arg)
+{
+    struct app *app = arg;
+    int rc = b->revoked_families_since(conn, clock_wall_ms() - app->access_ttl_s * 1000,
+                                       remember_revoked, app);
+    if (rc)
+        log_warn("auth", "could not load revoked sessions", "err=\"%s\"", onair_strerror(rc));
+}
+
+static void on_loop_shutdown(void *arg)
+{
+    struct loop_ctx *lc = arg;
+    if (lc->http)
+        http_server_shutdown(lc->http);
+}
+
+static void on_loop_close(void *arg)
+{
+    struct loop_ctx *lc = arg;
+    if (lc->http)
+        http_server_close(lc->http);
+    lc->http = NULL;
+}
+
+static int make_dir(const char *path)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "onair: cannot create data directory %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            config_print_help(stdout);
+            return 0;
+        }
+    }
+    static struct config cfg;
+    char err[1024];
+    config_defaults(&cfg);
+    if (config_load(&cfg, argc, argv, 1, environ, err, sizeof err) != 0) {
+        fprintf(stderr, "onair: %s\n", err);
+        return 2;
+    }
+    log_set_level((enum log_level)log_level_parse(config_str(&cfg, CFG_LOG_LEVEL)));
+
+    /* Signals are taken by sigwait() below; every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    const char *data_dir = config_str(&cfg, CFG_DATA);
+    if (make_dir(data_dir) != 0)
+        return 1;
+    auth_password_set_cost((unsigned long long)config_int(&cfg, CFG_ARGON2_OPS),
+                           (size_t)config_int(&cfg, CFG_ARGON2_MEM_KIB));
+
+    static struct app app;
+    app.cfg = &cfg;
+    app.access_ttl_s = config_int(&cfg, CFG_ACCESS_TTL);
+    app.refresh_ttl_s = config_int(&cfg, CFG_REFRESH_TTL);
+    if (app_load_jwt_key(&app, config_str(&cfg, CFG_JWT_SECRET), data_dir) != 0)
+        return 1;
+    int64_t window_ms = config_int(&cfg, CFG_LOGIN_WINDOW) * 1000;
+    app.login_by_user =
+        auth_limiter_new((unsigned)config_int(&cfg, CFG_LOGIN_MAX_FAILURES), window_ms, 100000);
+    app.login_by_ip =
+        auth_limiter_new((unsigned)config_int(&cfg, CFG_LOGIN_MAX_FAILURES_IP), window_ms, 100000);
+    app.revoked = auth_revoked_new(1000000);
+
+    struct store_options sopt = {
+        .data_dir = data_dir,
+        .busy_timeout_ms = (int)config_int(&cfg, CFG_STORE_BUSY_TIMEOUT_MS),
+    };
+    app.store =
+        store_open(&store_sqlite_backend, &sopt, (unsigned)config_int(&cfg, CFG_STORE_THREADS),
+                   (unsigned)config_int(&cfg, CFG_STORE_QUEUE_MAX));
+    if (!app.store) {
+        fprintf(stderr, "onair: cannot open the database in %s (see the log above)\n", data_dir);
+        return 1;
+    }
+    store_run_sync(app.store, load_revoked, &app);
+
+    struct http_router *router = http_router_new();
+    api_register(router, &app);
+    struct http_static *web = http_static_new(config_str(&cfg, CFG_WEB));
+    http_router_set_fallback(router, http_static_handle, web);
+    http_metrics_register(router);
+    metrics_register(store_metrics, app.store);
+
+    unsigned workers = (unsigned)config_int(&cfg, CFG_WORKERS);
+    if (workers == 0)
+        workers = uv_available_parallelism();
+    struct loop_group *loops = loop_group_new(workers);
+    struct loop_ctx *lctx = calloc(workers, sizeof *lctx);
+    struct http_server_options hopt = {
+        .max_header_bytes = (size_t)config_int(&cfg, CFG_MAX_HEADER_BYTES),
+        .max_body_bytes = (size_t)config_int(&cfg, CFG_MAX_BODY_BYTES),
+        .header_timeout_ms = (uint64_t)config_int(&cfg, CFG_HEADER_TIMEOUT_MS),
+        .idle_timeout_ms = (uint64_t)config_int(&cfg, CFG_IDLE_TIMEOUT_MS),
+        .max_connections = (unsigned)config_int(&cfg, CFG_MAX_CONNECTIONS),
+    };
+    int http_port = cfg.port[CFG_HTTP];
+    int exit_code = 0;
+    for (unsigned i = 0; i < workers; i++) {
+        lctx[i].http = http_server_new(&loops->loops[i], router, &hopt);
+        /* Port 0 means "any": the first loop picks it, the rest share it. */
+        if (http_server_listen(lctx[i].http, cfg.host[CFG_HTTP], http_port, &http_port) != 0) {
+            fprintf(stderr, "onair: cannot listen on %s\n", config_str(&cfg, CFG_HTTP));
+            return 1;
+        }
+        loop_set_stop_hook(&loops->loops[i], on_loop_close, &lctx[i]);
+    }
+    if (loop_group_start(loops) != 0)
+        return 1;
+
+    const char *h = cfg.host[CFG_HTTP];
+    bool v6 = strchr(h, ':') != NULL;
+    printf("onair is running\n"
+           "  web:  http://%s%s%s:%d/\n"
+           "  data: %s (SQLite)\n",
+           v6 ? "[" : "", h, v6 ? "]" : "", http_port, data_dir);
+    fflush(stdout);
+    log_info("main", "started", "http_port=%d workers=%u data=%s", http_port, workers, data_dir);
+
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&sigs, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            log_info("main", "SIGHUP: nothing to reload yet", NULL);
+            continue;
+        }
+        log_info("main", "shutting down", "signal=%d", sig);
+        break;
+    }
+
+    for (unsigned i = 0; i < workers; i++)
+        loop_post(&loops->loops[i], on_loop_shutdown, &lctx[i]);
+    int64_t deadline = clock_mono_ns() + config_int(&cfg, CFG_SHUTDOWN_TIMEOUT_MS) * 1000000LL;
+    while (http_server_connections() > 0 && clock_mono_ns() < deadline)
+        sleep_ms(20);
+    if (http_server_connections() > 0) {
+        log_warn("main", "closing connections still open at the shutdown timeout", "open=%u",
+                 http_server_connections());
+        exit_code = 0;
+    }
+    store_close(app.store);
+    loop_group_stop(loops);
+    loop_group_join(loops);
+    free(lctx);
+    http_static_free(web);
+    http_router_free(router);
+    auth_limiter_free(app.login_by_user);
+    auth_limiter_free(app.login_by_ip);
+    auth_revoked_free(app.revoked);
+    log_info("main", "stopped", NULL);
+    return exit_code;
 }

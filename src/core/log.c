@@ -69,11 +69,10 @@ void log_write(enum log_level level, const char *subsys, const char *msg, const 
     gmtime_r(&ts.tv_sec, &tm);
 
     char qmsg[512];
-    int len = snprintf(line, sizeof line,
-                       "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s subsys=%s msg=%s",
-                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                       tm.tm_sec, ts.tv_nsec / 1000000, level_names[level], subsys,
-                       log_quote(qmsg, sizeof qmsg, msg));
+    int len = snprintf(
+        line, sizeof line, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s subsys=%s msg=%s",
+        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+        ts.tv_nsec / 1000000, level_names[level], subsys, log_quote(qmsg, sizeof qmsg, msg));
     if (len < 0)
         return;
     if ((size_t)len > sizeof line - 2)

@@ -24,11 +24,11 @@
 
 struct loop;
 
-#define STORE_USERNAME_MAX 24   /* [a-z0-9_]{3,24} */
-#define STORE_PWHASH_MAX 128    /* argon2id encoded string, crypto_pwhash_STRBYTES */
-#define STORE_TITLE_MAX 400     /* bytes of UTF-8 (140 characters at most, checked by the API) */
-#define STORE_KEY_MAX 64        /* stream keys and token family ids, URL-safe base64 */
-#define STORE_HASH_LEN 32       /* SHA-256 of a secret; secrets themselves are never stored */
+#define STORE_USERNAME_MAX 24 /* [a-z0-9_]{3,24} */
+#define STORE_PWHASH_MAX 128  /* argon2id encoded string, crypto_pwhash_STRBYTES */
+#define STORE_TITLE_MAX 400   /* bytes of UTF-8 (140 characters at most, checked by the API) */
+#define STORE_KEY_MAX 64      /* stream keys and token family ids, URL-safe base64 */
+#define STORE_HASH_LEN 32     /* SHA-256 of a secret; secrets themselves are never stored */
 
 struct store_user {
     int64_t id;
@@ -48,12 +48,12 @@ struct store_channel {
 
 /* What signup writes: the user and their channel, in one transaction. */
 struct store_new_user {
-    const char *username;       /* already validated and case-folded */
-    const char *password_hash;  /* argon2id string */
-    const char *channel_title;  /* initial title */
-    const char *stream_key;     /* shown to the owner on request */
+    const char *username;                    /* already validated and case-folded */
+    const char *password_hash;               /* argon2id string */
+    const char *channel_title;               /* initial title */
+    const char *stream_key;                  /* shown to the owner on request */
     uint8_t stream_key_hash[STORE_HASH_LEN]; /* looked up by RTMP ingest */
-    int64_t now;                /* unix ms */
+    int64_t now;                             /* unix ms */
 };
 
 /* One refresh token. Only its hash is kept; a family is the chain of tokens

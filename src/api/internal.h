@@ -1,0 +1,50 @@
+/*
+ * internal.h - helpers shared by the API handler files (api__ prefix).
+ */
+#ifndef ONAIR_API_INTERNAL_H
+#define ONAIR_API_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/app.h"
+#include "auth/jwt.h"
+#include "http/router.h"
+#include "store/store.h"
+
+struct http_request;
+
+/* Checks the Bearer access token. On success fills *claims and returns true;
+ * otherwise answers 401 (unauthorized or token_expired) and returns false. */
+bool api__authenticate(struct http_request *req, struct app *app, struct auth_claims *claims);
+
+/* Submits a store job for req; if the store can't take it, answers 503 and
+ * returns false (then neither callback runs and the caller frees its ctx). */
+bool api__store(struct http_request *req, struct app *app, store_job_fn job, store_done_fn done,
+                void *ctx);
+
+/* Answers 500 for a store failure (logged by the backend). */
+void api__store_failed(struct http_request *req, int rc);
+
+/* {"name","title","live","viewers","started_at"} */
+json_t *api__channel_json(const struct store_channel *ch);
+/* "2026-11-22T03:40:00.123Z" for unix ms, or JSON null for 0. */
+json_t *api__time_json(int64_t ms);
+
+/* Signs an access token for user in session (refresh family) sid. */
+int api__sign_access(struct app *app, int64_t user_id, const char *username, const char *sid,
+                     char *out, size_t cap);
+/* Makes a new refresh token: the secret text (AUTH_TOKEN_MAX + 1 bytes) to
+ * out, its record (hash, family sid, user, expiry) to *rec. */
+void api__new_refresh(struct app *app, int64_t user_id, const char *sid, char *out,
+                      struct store_refresh *rec);
+
+/* The token pair response {"access_token","refresh_token","expires_in","token_type"}. */
+json_t *api__token_pair_json(struct app *app, const char *access, const char *refresh);
+
+void api__register_auth(struct http_router *r, struct app *app);
+void api__register_channels(struct http_router *r, struct app *app);
+void api__register_system(struct http_router *r, struct app *app);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * server.h - the HTTP/1.1 server of one I/O loop.
+ *
+ * Each loop runs its own struct http_server with its own SO_REUSEPORT
+ * listener on the same address, so the kernel spreads connections across
+ * loops and a connection stays on the loop that accepted it.
+ *
+ * Requests on one connection are handled one at a time, in order: after a
+ * complete request the connection stops parsing (and reading) until the
+ * handler has answered, then continues with any pipelined bytes. So
+ * pipelined requests are answered in order with no per-connection queue,
+ * and a client that pipelines without reading is held back by the bounded
+ * write queue.
+ *
+ * Handlers: a handler gets a struct http_request and must call exactly one
+ * http_respond* function for it, now or later, on the same loop. The
+ * request (and everything it points to) stays valid until then, even if
+ * the client disconnects meanwhile; the answer is then dropped.
+ *
+ * Timeouts: a request must arrive whole within header_timeout_ms of its
+ * first byte (a new connection counts from accept), otherwise 408 and
+ * close; a keep-alive connection idle for idle_timeout_ms is closed.
+ */
+#ifndef ONAIR_HTTP_SERVER_H
+#define ONAIR_HTTP_SERVER_H
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http/parser.h"
+#include "http/router.h"
+
+struct loop;
+struct http_conn;
+
+struct http_server_options {
+    size_t max_header_bytes;
+    size_t max_body_bytes;
+    uint64_t header_timeout_ms;
+    uint64_t idle_timeout_ms;
+    unsigned max_connections; /* across every loop of the process */
+};
+
+struct http_request {
+    enum http_method method; /* as sent: HEAD stays HEAD */
+    const char *path;        /* percent-encoded, no query */
+    const char *query;       /* without '?', "" if none */
+    const char *body;        /* NUL-terminated for convenience; may hold NULs */
+    size_t body_len;
+    const struct http_parsed *parsed; /* headers, version */
+    struct http_match match;          /* route and decoded path parameters */
+    char remote_ip[48];
+    struct loop *loop;
+    int64_t start_ns;
+
+    struct http_conn *conn; /* private */
+    bool responded;         /* private */
+};
+
+struct http_server;
+
+/* Creates the server of one loop. The router is shared and must outlive it. */
+struct http_server *http_server_new(struct loop *loop, const struct http_router *router,
+                                    const struct http_server_options *opt);
+
+/* Binds host:port with SO_REUSEPORT and starts accepting. *bound_port gets
+ * the real port (useful with port 0). Call on the loop's thread or before
+ * the loop runs. 0 or ONAIR_EIO (logged). */
+int http_server_listen(struct http_server *s, const char *host, int port, int *bound_port);
+
+/* Graceful stop: closes the listener and idle connections; busy ones close
+ * after their current response. On the loop's thread. */
+void http_server_shutdown(struct http_server *s);
+
+/* Closes every connection now (after the shutdown timeout) and frees the
+ * server once its handles are closed. On the loop's thread. */
+void http_server_close(struct http_server *s);
+
+/* Open connections in the whole process. Any thread. */
+unsigned http_server_connections(void);
+
+/* Answers req. Copies body. extra_headers is NULL or "Name: value\r\n"
+ * lines. For HEAD the body is left out but Content-Length kept. */
+void http_respond(struct http_request *req, int status, const char *content_type,
+                  const char *extra_headers, const void *body, size_t len);
+
+/* A header of the request (case-insensitive name), or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+/* A decoded path parameter by name, or NULL. */
+const char *http_request_param(const struct http_request *req, const char *name);
+
+/* Registers the HTTP families with core/metrics (once, at startup). */
+void http_metrics_register(const struct http_router *router);
+
+#endif
