@@ -1,9 +1,11 @@
 #include "http/parser.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "core/alloc.h"
 #include "core/err.h"
 
 static int set_error(struct http_reqparser *rp, int status, const char *code, const char *message)
@@ -94,11 +96,18 @@ static int on_headers_complete(http_parser *p)
         q_off = u.field_data[UF_QUERY].off;
         q_len = u.field_data[UF_QUERY].len;
     }
+    /* Path and query are copied out of the target first: appending from
+     * head into head would read freed memory when the append reallocates. */
+    char *parts = xmalloc(path_len + q_len + 2);
+    memcpy(parts, rp->head.data + path_off, path_len);
+    parts[path_len] = '\0';
+    memcpy(parts + path_len + 1, rp->head.data + q_off, q_len);
+    parts[path_len + 1 + q_len] = '\0';
     rp->path_off = rp->head.len;
-    if (head_append(rp, rp->head.data + path_off, path_len) || head_append(rp, "", 1))
-        return -1;
-    rp->query_off = rp->head.len;
-    if (head_append(rp, rp->head.data + q_off, q_len) || head_append(rp, "", 1))
+    rp->query_off = rp->head.len + path_len + 1;
+    int rc = head_append(rp, parts, path_len + q_len + 2);
+    free(parts);
+    if (rc)
         return -1;
 
     /* head will not grow again for this request: pointers are stable now. */
