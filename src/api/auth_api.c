@@ -379,7 +379,11 @@ static void logout_revoke(struct store_conn *conn, const struct store_backend *b
     if (c->sid[0])
         c->rc = b->refresh_revoke_family(conn, c->sid, now);
     if (c->have_refresh) {
-        int rc = b->refresh_revoke(conn, c->old_hash, now);
+        /* The refresh token names the session too: its access tokens go. */
+        char family[STORE_KEY_MAX + 1] = "";
+        int rc = b->refresh_revoke(conn, c->old_hash, now, family);
+        if (rc == 0 && !c->sid[0])
+            memcpy(c->sid, family, sizeof c->sid);
         if (rc && rc != ONAIR_ENOTFOUND)
             c->rc = rc;
     }

@@ -1067,7 +1067,8 @@ rollback:
     return err;
 }
 
-static int refresh_revoke(struct store_conn *c, const uint8_t hash[STORE_HASH_LEN], int64_t now)
+static int refresh_revoke(struct store_conn *c, const uint8_t hash[STORE_HASH_LEN], int64_t now,
+                          char *family_out)
 {
     static const char op[] = "refresh_revoke";
     assert(c);
@@ -1101,7 +1102,11 @@ static int refresh_revoke(struct store_conn *c, const uint8_t hash[STORE_HASH_LE
      * out twice is fine. */
     if ((err = revoke_family(c, family, now, op)))
         goto rollback;
-    return tx_commit(c, op);
+    if ((err = tx_commit(c, op)))
+        return err;
+    if (family_out)
+        memcpy(family_out, family, sizeof family);
+    return 0;
 
 rollback:
     tx_rollback(c, op);

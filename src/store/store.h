@@ -82,7 +82,12 @@ struct store_backend {
     int (*migrate)(struct store_conn *c);
     void (*close)(struct store_conn *c);
 
-    /* Users and channels. ECONFLICT when the username is taken. */
+    /* Every write refuses strings longer than their field (or empty where a
+     * value is required) with EINVAL, and answers EIO (logged) for a database
+     * failure or a lock held past the busy timeout. */
+
+    /* Users and channels. ECONFLICT when the username (or, vanishingly
+     * unlikely, the stream-key hash) is taken. */
     int (*user_create)(struct store_conn *c, const struct store_new_user *in,
                        struct store_user *user_out, struct store_channel *channel_out);
     /* ENOTFOUND when there is no such user. */
@@ -97,13 +102,15 @@ struct store_backend {
     /* ENOTFOUND for an unknown channel, EDENIED when owner_id does not own it. */
     int (*channel_set_title)(struct store_conn *c, const char *name, int64_t owner_id,
                              const char *title);
-    /* Live flag and start time (issue 3's ingest calls this). */
+    /* Live flag and start time (started_at is stored as 0 when not live).
+     * ENOTFOUND for an unknown channel. */
     int (*channel_set_live)(struct store_conn *c, int64_t channel_id, bool live,
                             int64_t started_at);
 
     /* The owner's current stream key, copied to key_out (STORE_KEY_MAX + 1 bytes). */
     int (*stream_key_get)(struct store_conn *c, int64_t owner_id, char *key_out);
-    /* Replaces the key; the old one stops matching at once. */
+    /* Replaces the key; the old one stops matching at once. ENOTFOUND for an
+     * unknown owner, ECONFLICT if the hash belongs to another channel. */
     int (*stream_key_set)(struct store_conn *c, int64_t owner_id, const char *key,
                           const uint8_t key_hash[STORE_HASH_LEN]);
     /* The channel whose key hashes to key_hash, or ENOTFOUND. */
@@ -121,13 +128,19 @@ struct store_backend {
      *              revoked (theft detection), nothing is inserted */
     int (*refresh_rotate)(struct store_conn *c, const uint8_t old_hash[STORE_HASH_LEN],
                           struct store_refresh *next, int64_t now, struct store_user *user_out);
-    /* Revokes the family of the token with this hash (logout). ENOTFOUND if none. */
-    int (*refresh_revoke)(struct store_conn *c, const uint8_t hash[STORE_HASH_LEN], int64_t now);
-    /* Revokes a family by id (logout with an access token). */
+    /* Revokes the family of the token with this hash (logout) and, if
+     * family_out is not NULL, copies the family id there (STORE_KEY_MAX + 1
+     * bytes) so the caller can refuse that session's access tokens too.
+     * ENOTFOUND if no such token; revoking a revoked family is 0. */
+    int (*refresh_revoke)(struct store_conn *c, const uint8_t hash[STORE_HASH_LEN], int64_t now,
+                          char *family_out);
+    /* Revokes a family by id (logout with an access token). 0 for an unknown
+     * or already revoked family: logout is idempotent. A family counts as
+     * revoked once any of its tokens is, including tokens inserted later. */
     int (*refresh_revoke_family)(struct store_conn *c, const char *family, int64_t now);
     /* Families revoked at or after `since` (unix ms), so a restarted server
      * keeps refusing access tokens of sessions that logged out. Calls fn for
-     * each one. */
+     * each one, in family order, only after the whole read succeeded. */
     int (*revoked_families_since)(struct store_conn *c, int64_t since,
                                   void (*fn)(const char *family, void *arg), void *arg);
 };

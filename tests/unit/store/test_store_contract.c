@@ -329,7 +329,7 @@ static void test_unknown_is_notfound(void **state)
     assert_int_equal(B->stream_key_set(f->c, nobody, "k", h), ONAIR_ENOTFOUND);
     assert_int_equal(B->channel_set_live(f->c, nobody, true, 5), ONAIR_ENOTFOUND);
     assert_int_equal(B->channel_set_title(f->c, "carol", alice.id, "x"), ONAIR_ENOTFOUND);
-    assert_int_equal(B->refresh_revoke(f->c, h, 5), ONAIR_ENOTFOUND);
+    assert_int_equal(B->refresh_revoke(f->c, h, 5, NULL), ONAIR_ENOTFOUND);
     struct store_refresh next = token("next", "", 0, 99999);
     assert_int_equal(B->refresh_rotate(f->c, h, &next, 5, &u), ONAIR_ENOTFOUND);
 }
@@ -541,11 +541,13 @@ static void test_refresh_revoke_and_revoked_families(void **state)
     assert_int_equal(B->refresh_rotate(f->c, a0.hash, &a1, 1500, &u), 0);
 
     /* Logout with the refresh token (by hash) at t=2000. */
-    assert_int_equal(B->refresh_revoke(f->c, a1.hash, 2000), 0);
+    char fam[STORE_KEY_MAX + 1] = "";
+    assert_int_equal(B->refresh_revoke(f->c, a1.hash, 2000, fam), 0);
+    assert_string_equal(fam, a1.family);
     struct store_refresh n = token("n", "", 0, 100000);
     assert_int_equal(B->refresh_rotate(f->c, a1.hash, &n, 2100, &u), ONAIR_ESTALE);
     /* Logging out twice is fine. */
-    assert_int_equal(B->refresh_revoke(f->c, a1.hash, 2200), 0);
+    assert_int_equal(B->refresh_revoke(f->c, a1.hash, 2200, NULL), 0);
 
     /* Logout with an access token (by family) at t=3000. */
     assert_int_equal(B->refresh_revoke_family(f->c, "fam-B", 3000), 0);
