@@ -224,13 +224,13 @@ static void patch_job(struct store_conn *conn, const struct store_backend *b, vo
 }
 
 /* Counts UTF-8 characters (jansson has already validated the encoding)
- * and refuses control characters, which have no place in a title. */
+ * and refuses control characters other than tab: a title is one line. */
 static bool title_ok(const char *s, size_t len)
 {
     size_t chars = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)s[i];
-        if (ch < 0x20 || ch == 0x7f)
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
             return false;
         if ((ch & 0xC0) != 0x80)
             chars++;

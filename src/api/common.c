@@ -93,6 +93,8 @@ int api__sign_access(struct app *app, int64_t user_id, const char *username, con
     snprintf(c.sid, sizeof c.sid, "%s", sid);
     c.iat = clock_wall_ms() / 1000;
     c.exp = c.iat + app->access_ttl_s;
+    /* A random id: a token refreshed within the same second still differs. */
+    auth_token_random(c.jti, 16);
     return auth_jwt_sign(app->jwt_key, app->jwt_key_len, &c, out, cap);
 }
 

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "auth/token.h"
+
 #include "core/err.h"
 
 #define B64 sodium_base64_VARIANT_URLSAFE_NO_PADDING
@@ -63,6 +64,7 @@ static int payload_json(const struct auth_claims *c, char **out)
 {
     size_t name_len = field_len(c->username, sizeof c->username);
     size_t sid_len = field_len(c->sid, sizeof c->sid);
+    size_t jti_len = field_len(c->jti, sizeof c->jti);
     char sub[24];
     int rc;
 
@@ -78,7 +80,8 @@ static int payload_json(const struct auth_claims *c, char **out)
     if ((rc = set_string(obj, "sub", sub, (size_t)sub_len)) != 0 ||
         (rc = set_string(obj, "name", c->username, name_len)) != 0 ||
         (rc = set_string(obj, "sid", c->sid, sid_len)) != 0 ||
-        (rc = set_int(obj, "iat", c->iat)) != 0 || (rc = set_int(obj, "exp", c->exp)) != 0)
+        (rc = set_int(obj, "iat", c->iat)) != 0 || (rc = set_int(obj, "exp", c->exp)) != 0 ||
+        (jti_len && (rc = set_string(obj, "jti", c->jti, jti_len)) != 0))
         goto out_obj;
     *out = json_dumps(obj, JSON_COMPACT); /* keeps insertion order */
     rc = *out ? 0 : ONAIR_ENOMEM;
@@ -246,6 +249,10 @@ static bool claims_parse(const uint8_t *buf, size_t n, struct auth_claims *out)
               string_copy(json_object_get(p, "sid"), out->sid, sizeof out->sid) &&
               int_get(json_object_get(p, "iat"), &out->iat) &&
               int_get(json_object_get(p, "exp"), &out->exp);
+    /* jti is optional; when present it must be a short string. */
+    json_t *jti = json_object_get(p, "jti");
+    if (ok && jti)
+        ok = string_copy(jti, out->jti, sizeof out->jti);
     json_decref(p);
     return ok;
 }

@@ -25,14 +25,17 @@
 
 #include "store/store.h"
 
-#define AUTH_JWT_MAX 1024 /* longest token accepted or produced, without NUL */
+#define AUTH_JWT_MAX 1024  /* longest token accepted or produced, without NUL */
+#define AUTH_JWT_ID_MAX 32 /* longest "jti" accepted; optional when verifying */
 
 struct auth_claims {
     int64_t user_id;                       /* "sub" as a decimal string in the JSON, e.g. "42" */
     char username[STORE_USERNAME_MAX + 1]; /* "name" */
-    char sid[STORE_KEY_MAX + 1]; /* "sid": the refresh-token family of the login session */
-    int64_t iat;                 /* seconds since epoch */
-    int64_t exp;                 /* seconds since epoch */
+    char sid[STORE_KEY_MAX + 1];   /* "sid": the refresh-token family of the login session */
+    int64_t iat;                   /* seconds since epoch */
+    int64_t exp;                   /* seconds since epoch */
+    char jti[AUTH_JWT_ID_MAX + 1]; /* "jti": token id, optional (left out when empty);
+                                      a random one makes every token unique */
 };
 
 /* Signs claims with the keylen-byte key (use 32 or more random bytes) and

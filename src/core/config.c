@@ -342,4 +342,5 @@ void config_print_help(FILE *out)
             fprintf(out, " [%lld..%lld]", s->min, s->max);
         fputc('\n', out);
     }
+    fprintf(out, "  %-32s %s\n", "--help", "print this help and exit");
 }

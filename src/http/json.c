@@ -48,7 +48,7 @@ json_t *http_json_parse_object(const char *text, size_t len, bool *malformed)
     json_error_t err;
     /* JSON_REJECT_DUPLICATES: {"amount":1,"amount":1000} must not be
      * read one way here and another way by a proxy or a log. */
-    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &err);
     if (!v) {
         *malformed = true;
         return NULL;

@@ -78,6 +78,13 @@ static int on_headers_complete(http_parser *p)
     struct http_parsed *req = &rp->req;
     if (head_append(rp, "", 1))
         return -1;
+    if (p->http_major != 1) {
+        /* HTTP/0.9 has no headers and no status line to answer with; 2.0+
+         * over plain text is a client talking the wrong protocol. */
+        if (p->http_major == 0)
+            return set_error(rp, 400, "bad_request", "HTTP/1.0 or HTTP/1.1 required");
+        return set_error(rp, 505, "http_version_not_supported", "only HTTP/1.x is supported");
+    }
     if (rp->last == 2)
         req->nheaders++;
     else if (rp->last == 1) /* a field with no value at all */

@@ -31,11 +31,20 @@
 #define WRITE_QUEUE_MAX (1u << 20)
 #define READ_BUF_SIZE 65536
 
-enum timer_kind { TIMER_NONE, TIMER_REQUEST, TIMER_IDLE };
+enum timer_kind { TIMER_NONE, TIMER_REQUEST, TIMER_IDLE, TIMER_LINGER };
+
+/* After the last response of a connection we send FIN and keep reading (and
+ * dropping) for a moment before closing: closing a socket with unread input
+ * makes the kernel send RST, which can destroy the response on its way to a
+ * client that was still sending (a 413 for a large upload, pipelined
+ * requests after Connection: close). */
+#define LINGER_MS 2000
+#define LINGER_MAX_BYTES (1u << 20)
 
 struct http_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uv_shutdown_t shutdown_req;
     struct http_server *srv;
     struct http_conn *prev, *next;
     struct http_reqparser rp;
@@ -51,6 +60,9 @@ struct http_conn {
     bool processing;  /* inside process(): don't re-enter */
     bool wait_write;  /* parsing held back by a full write queue */
     bool sent_continue;
+    bool lingering; /* FIN sent; input is read and dropped until EOF */
+    size_t linger_bytes;
+    unsigned served; /* requests answered on this connection */
     char remote_ip[48];
 };
 
@@ -363,6 +375,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
     struct http_conn *c = st->data;
     if (nread == 0)
         return;
+    if (c->lingering) {
+        if (nread < 0 || (c->linger_bytes += (size_t)nread) > LINGER_MAX_BYTES)
+            conn_close(c);
+        return;
+    }
     if (nread < 0) {
         read_stop(c);
         if (c->inflight) {
@@ -386,6 +403,31 @@ static void read_start(struct http_conn *c)
     }
 }
 
+static void on_linger_shutdown(uv_shutdown_t *req, int status)
+{
+    struct http_conn *c = req->data;
+    if (c->closing)
+        return;
+    if (status < 0) {
+        conn_close(c);
+        return;
+    }
+    set_timer(c, TIMER_LINGER);
+    if (!c->reading && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+        c->reading = true;
+}
+
+/* Ends a connection whose last response is fully written: FIN, then linger. */
+static void finish_conn(struct http_conn *c)
+{
+    if (c->closing || c->lingering)
+        return;
+    c->lingering = true;
+    c->shutdown_req.data = c;
+    if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_linger_shutdown) != 0)
+        conn_close(c);
+}
+
 static void on_written(uv_write_t *w, int status)
 {
     struct write_req *wr = (struct write_req *)w;
@@ -400,7 +442,7 @@ static void on_written(uv_write_t *w, int status)
     }
     size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
     if (c->close_after && !c->inflight && queued == 0) {
-        conn_close(c);
+        finish_conn(c);
         return;
     }
     if (c->wait_write && queued < WRITE_QUEUE_MAX / 2) {
@@ -492,6 +534,7 @@ static void answer_parse_error(struct http_conn *c, int status, const char *code
     req->parsed = &c->rp.req;
     req->match.route = HTTP_ROUTE_UNMATCHED;
     req->start_ns = clock_mono_ns();
+    req->responded = false;
     read_stop(c);
     set_timer(c, TIMER_NONE);
     c->close_after = true;
@@ -561,12 +604,8 @@ static void resume(struct http_conn *c)
         return;
     if (c->close_after) {
         read_stop(c);
-        if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) == 0)
-            conn_close(c);
-        return;
+        return; /* on_written ends it once the response is out */
     }
-    if (!c->rp.started)
-        set_timer(c, TIMER_IDLE);
     if (c->pending && c->pending_len) {
         process(c, c->pending + c->pending_off, c->pending_len);
     } else {
@@ -607,6 +646,12 @@ void http_respond(struct http_request *req, int status, const char *content_type
         return;
     }
     http_reqparser_next(&c->rp);
+    c->served++;
+    if (c->srv->shutting_down)
+        c->close_after = true;
+    /* Idle until the next request's first byte (process() switches to the
+     * request timer then); on_written ends the connection if it must close. */
+    set_timer(c, c->close_after ? TIMER_NONE : TIMER_IDLE);
 
     struct http_server *s = c->srv;
     bool head = req->method == HTTP_HEAD;
@@ -765,10 +810,19 @@ void http_server_shutdown(struct http_server *s)
     struct http_conn *c = s->conns;
     while (c) {
         struct http_conn *next = c->next;
-        if (!c->inflight && !c->rp.started)
-            conn_close(c);
-        else
-            c->close_after = true;
+        if (c->inflight) {
+            c->close_after = true; /* answered, then closed */
+        } else if (c->rp.started || c->lingering) {
+            /* Mid-request: dispatch() will see shutting_down and close after
+             * answering. Lingering ones end on their own timer. */
+        } else if (c->served > 0) {
+            conn_close(c); /* idle keep-alive */
+        } else {
+            /* Accepted but silent: its request may be in flight on the
+             * network. Give it a moment, not the whole header timeout. */
+            uv_timer_start(&c->timer, on_timer, 1000, 0);
+            c->timer_kind = TIMER_REQUEST;
+        }
         c = next;
     }
 }

@@ -21,7 +21,6 @@
 
 #define MAX_FILE_BYTES (64u << 20) /* the app's files are small; refuse giants */
 #define MAX_ENTRIES 512
-#define RECHECK_NS 1000000000LL
 
 struct entry {
     atomic_int refs; /* the cache holds one; each response in progress one */
@@ -33,7 +32,6 @@ struct entry {
     bool immutable;
     struct timespec mtime;
     off_t size;
-    int64_t checked_ns;
 };
 
 struct http_static {
@@ -165,29 +163,22 @@ static struct entry *load(const char *real, const struct stat *sb)
     e->type = http_static_content_type(real);
     snprintf(e->etag, sizeof e->etag, "\"%llx-%llx%09lx\"", (unsigned long long)sb->st_size,
              (unsigned long long)sb->st_mtim.tv_sec, (unsigned long)sb->st_mtim.tv_nsec);
-    e->checked_ns = clock_mono_ns();
     return e;
 }
 
-/* Finds a cached entry for real path, re-checking the disk at most once a
- * second. Returns a referenced entry or NULL (not found / unreadable). */
+/* Finds a cached entry for real path, checking size and mtime against the
+ * disk each time (one stat: cheap, and an edited file is never served
+ * stale). Returns a referenced entry or NULL (not found / unreadable). */
 static struct entry *lookup(struct http_static *st, const char *real)
 {
-    int64_t now = clock_mono_ns();
     pthread_mutex_lock(&st->lock);
     for (unsigned i = 0; i < st->nentries; i++) {
         struct entry *e = st->entries[i];
         if (strcmp(e->path, real) != 0)
             continue;
-        if (now - e->checked_ns < RECHECK_NS) {
-            atomic_fetch_add(&e->refs, 1);
-            pthread_mutex_unlock(&st->lock);
-            return e;
-        }
         struct stat sb;
         if (stat(real, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == e->size &&
             sb.st_mtim.tv_sec == e->mtime.tv_sec && sb.st_mtim.tv_nsec == e->mtime.tv_nsec) {
-            e->checked_ns = now;
             atomic_fetch_add(&e->refs, 1);
             pthread_mutex_unlock(&st->lock);
             return e;

@@ -2,9 +2,9 @@
  * static.h - files of the browser app, served from memory.
  *
  * GET/HEAD of any path that no API route takes. A file is read once into a
- * shared cache and re-checked against the disk (stat) at most once a second,
- * so an edited file shows up without a restart and a busy page costs no
- * disk reads. Responses carry an ETag (size and mtime) and honour
+ * shared cache and checked against the disk (one stat of size and mtime)
+ * on each request, so an edited file shows up at once and a busy page costs
+ * no disk reads. Responses carry an ETag (size and mtime) and honour
  * If-None-Match with 304; Cache-Control is no-cache (revalidate each time)
  * except under /assets/, whose names change with their content.
  *

@@ -120,6 +120,26 @@ static void test_round_trip(void **state)
     free(exact);
 }
 
+static void test_jti_round_trip(void **state)
+{
+    (void)state;
+    struct auth_claims c = sample(), got;
+    char tok[AUTH_JWT_MAX + 1], tok2[AUTH_JWT_MAX + 1];
+
+    memcpy(c.jti, "id-1", 5);
+    assert_int_equal(auth_jwt_sign(KEY, sizeof KEY, &c, tok, sizeof tok), 0);
+    assert_int_equal(auth_jwt_verify(KEY, sizeof KEY, tok, strlen(tok), NOW, &got), 0);
+    assert_string_equal(got.jti, "id-1");
+    /* Same claims, another id: another token. */
+    memcpy(c.jti, "id-2", 5);
+    assert_int_equal(auth_jwt_sign(KEY, sizeof KEY, &c, tok2, sizeof tok2), 0);
+    assert_string_not_equal(tok, tok2);
+    /* A jti of the wrong type or too long is malformed. */
+    assert_int_equal(verify_forged(HS256, "{\"sub\":\"42\",\"name\":\"alice\",\"sid\":\"f\","
+                                          "\"iat\":1700000000,\"exp\":1700000900,\"jti\":7}"),
+                     ONAIR_EPROTO);
+}
+
 static void test_worst_case_fits(void **state)
 {
     (void)state;
@@ -586,23 +606,15 @@ static void test_garbage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_vector),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_worst_case_fits),
-        cmocka_unit_test(test_sign_cap),
-        cmocka_unit_test(test_sign_invalid_claims),
-        cmocka_unit_test(test_tampered_payload),
-        cmocka_unit_test(test_tampered_signature),
-        cmocka_unit_test(test_one_encoding_only),
-        cmocka_unit_test(test_wrong_key),
-        cmocka_unit_test(test_expired),
-        cmocka_unit_test(test_alg),
-        cmocka_unit_test(test_missing_claims),
-        cmocka_unit_test(test_wrong_types),
-        cmocka_unit_test(test_nul_in_parts),
-        cmocka_unit_test(test_oversize),
-        cmocka_unit_test(test_huge_base64),
-        cmocka_unit_test(test_garbage),
+        cmocka_unit_test(test_known_vector),      cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_jti_round_trip),    cmocka_unit_test(test_worst_case_fits),
+        cmocka_unit_test(test_sign_cap),          cmocka_unit_test(test_sign_invalid_claims),
+        cmocka_unit_test(test_tampered_payload),  cmocka_unit_test(test_tampered_signature),
+        cmocka_unit_test(test_one_encoding_only), cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_expired),           cmocka_unit_test(test_alg),
+        cmocka_unit_test(test_missing_claims),    cmocka_unit_test(test_wrong_types),
+        cmocka_unit_test(test_nul_in_parts),      cmocka_unit_test(test_oversize),
+        cmocka_unit_test(test_huge_base64),       cmocka_unit_test(test_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
