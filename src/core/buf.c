@@ -88,8 +88,11 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 
 char *buf_take(struct buf *b, size_t *len)
 {
-    if (!b->data)
-        reserve(b, 0);
+    if (!b->data) {
+        b->data = xmalloc(1);
+        b->cap = 1;
+        b->data[0] = '\0';
+    }
     char *d = b->data;
     if (len)
         *len = b->len;

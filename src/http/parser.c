@@ -1,11 +1,11 @@
 #include "http/parser.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "core/alloc.h"
 #include "core/err.h"
 
 static int set_error(struct http_reqparser *rp, int status, const char *code, const char *message)
@@ -43,6 +43,11 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     struct http_reqparser *rp = p->data;
+    /* Trailers of a chunked body: nothing here needs them, and appending to
+     * head now would move the header pointers handed out already.
+     * http-parser bounds their size. */
+    if (rp->headers_done)
+        return 0;
     if (rp->last != 1) {
         /* A new header starts: end the request target or the previous value. */
         if (head_append(rp, "", 1))
@@ -63,6 +68,8 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     struct http_reqparser *rp = p->data;
+    if (rp->headers_done)
+        return 0;
     if (rp->last != 2) {
         if (head_append(rp, "", 1))
             return -1;
@@ -103,24 +110,20 @@ static int on_headers_complete(http_parser *p)
         q_off = u.field_data[UF_QUERY].off;
         q_len = u.field_data[UF_QUERY].len;
     }
-    /* Path and query are copied out of the target first: appending from
-     * head into head would read freed memory when the append reallocates. */
-    char *parts = xmalloc(path_len + q_len + 2);
-    memcpy(parts, rp->head.data + path_off, path_len);
-    parts[path_len] = '\0';
-    memcpy(parts + path_len + 1, rp->head.data + q_off, q_len);
-    parts[path_len + 1 + q_len] = '\0';
-    rp->path_off = rp->head.len;
-    rp->query_off = rp->head.len + path_len + 1;
-    int rc = head_append(rp, parts, path_len + q_len + 2);
-    free(parts);
-    if (rc)
-        return -1;
+    /* Path and query go to their own buffer: the target already counted
+     * against the header limit once. */
+    buf_reset(&rp->parts);
+    if (buf_append(&rp->parts, rp->head.data + path_off, path_len) || buf_append(&rp->parts, "", 1))
+        return set_error(rp, 414, "uri_too_long", "request line is too long");
+    rp->query_off = rp->parts.len;
+    if (buf_append(&rp->parts, rp->head.data + q_off, q_len) || buf_append(&rp->parts, "", 1))
+        return set_error(rp, 414, "uri_too_long", "request line is too long");
+    rp->headers_done = true;
 
     /* head will not grow again for this request: pointers are stable now. */
     req->url = rp->head.data;
-    req->path = rp->head.data + rp->path_off;
-    req->query = rp->head.data + rp->query_off;
+    req->path = rp->parts.data;
+    req->query = rp->parts.data + rp->query_off;
     for (unsigned i = 0; i < req->nheaders; i++) {
         req->headers[i].name = rp->head.data + rp->header_offs[i][0];
         req->headers[i].value = rp->head.data + rp->header_offs[i][1];
@@ -170,20 +173,32 @@ static const http_parser_settings settings = {
     .on_message_complete = on_message_complete,
 };
 
+/* http-parser has its own, process-wide cap on a header section (80 KiB by
+ * default). Our per-server limit (max_header_bytes, at most 1 MiB) must be
+ * the one that decides, so raise theirs above it once. */
+static void raise_parser_cap(void)
+{
+    http_parser_set_max_header_size((1u << 20) + 4096);
+}
+
 void http_reqparser_init(struct http_reqparser *rp, size_t max_header_bytes, size_t max_body_bytes)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, raise_parser_cap);
     memset(rp, 0, sizeof *rp);
     http_parser_init(&rp->p, HTTP_REQUEST);
     rp->p.data = rp;
     rp->max_header_bytes = max_header_bytes;
     rp->max_body_bytes = max_body_bytes;
     buf_init(&rp->head, max_header_bytes);
+    buf_init(&rp->parts, max_header_bytes);
     buf_init(&rp->req.body, max_body_bytes);
 }
 
 void http_reqparser_free(struct http_reqparser *rp)
 {
     buf_free(&rp->head);
+    buf_free(&rp->parts);
     buf_free(&rp->req.body);
 }
 
@@ -205,7 +220,10 @@ enum http_feed_result http_reqparser_feed(struct http_reqparser *rp, const char 
         return HTTP_FEED_DONE;
     enum http_errno e = HTTP_PARSER_ERRNO(&rp->p);
     if (e != HPE_OK) {
-        set_error(rp, 400, "bad_request", http_errno_description(e));
+        if (e == HPE_HEADER_OVERFLOW)
+            set_error(rp, 431, "headers_too_large", "request headers are too large");
+        else
+            set_error(rp, 400, "bad_request", http_errno_description(e));
         return HTTP_FEED_ERROR;
     }
     if (n != len) /* http-parser stopped early without saying why */
@@ -216,6 +234,8 @@ enum http_feed_result http_reqparser_feed(struct http_reqparser *rp, const char 
 void http_reqparser_next(struct http_reqparser *rp)
 {
     buf_reset(&rp->head);
+    buf_reset(&rp->parts);
+    rp->headers_done = false;
     /* Don't let one big upload pin its memory for the connection's life. */
     if (rp->req.body.cap > 16384)
         buf_free(&rp->req.body);

@@ -54,12 +54,14 @@ enum http_feed_result {
 struct http_reqparser {
     http_parser p;
     struct http_parsed req;
-    struct buf head; /* request target and header bytes, NUL-separated */
+    struct buf head;  /* request target and header bytes, NUL-separated */
+    struct buf parts; /* path and query split out of the target (not counted twice) */
     size_t max_header_bytes;
     size_t max_body_bytes;
     size_t header_offs[HTTP_MAX_HEADERS][2]; /* offsets of name and value in head */
-    size_t path_off, query_off;
-    int last;           /* 0 none, 1 in a field, 2 in a value */
+    size_t query_off;                        /* offset of the query in parts; the path is at 0 */
+    int last;                                /* 0 none, 1 in a field, 2 in a value */
+    bool headers_done;  /* later header callbacks are chunked trailers: ignored */
     bool started;       /* a byte of the current request has arrived */
     bool complete;      /* the current request is complete */
     bool want_continue; /* client sent Expect: 100-continue; caller may answer 100 */

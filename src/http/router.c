@@ -167,6 +167,7 @@ enum http_route_result http_router_match(const struct http_router *r, enum http_
     bool path_matched = false;
     bool allow_get = false;
     size_t alen = 0;
+    const struct route *found = NULL, *get_for_head = NULL;
     for (int i = 0; i < r->count; i++) {
         const struct route *rt = &r->routes[i];
         if (rt->nseg != n)
@@ -183,25 +184,30 @@ enum http_route_result http_router_match(const struct http_router *r, enum http_
         if (s != n)
             continue;
         path_matched = true;
-        bool ok = rt->method == method || (method == HTTP_HEAD && rt->method == HTTP_GET);
-        if (!ok) {
-            /* Remember the method for the Allow header. */
-            const char *mn = method_name(rt->method);
-            int w = snprintf(allow + alen, allowlen > alen ? allowlen - alen : 0, "%s%s",
-                             alen ? ", " : "", mn);
-            if (w > 0 && alen + (size_t)w < allowlen)
-                alen += (size_t)w;
-            if (rt->method == HTTP_GET)
-                allow_get = true;
-            continue;
+        if (rt->method == method) {
+            found = rt; /* an exact method wins over HEAD-via-GET */
+            break;
         }
-        /* Found: decode parameters into out->storage. */
+        if (method == HTTP_HEAD && rt->method == HTTP_GET && !get_for_head)
+            get_for_head = rt;
+        /* Remember the method for the Allow header. */
+        int w = snprintf(allow + alen, allowlen > alen ? allowlen - alen : 0, "%s%s",
+                         alen ? ", " : "", method_name(rt->method));
+        if (w > 0 && alen + (size_t)w < allowlen)
+            alen += (size_t)w;
+        if (rt->method == HTTP_GET)
+            allow_get = true;
+    }
+    if (!found)
+        found = get_for_head;
+    if (found) {
+        /* Decode parameters into out->storage. */
         size_t used = 0;
-        out->route = i;
-        out->fn = rt->fn;
-        out->ctx = rt->ctx;
-        for (s = 0; s < n; s++) {
-            if (!rt->is_param[s])
+        out->route = (int)(found - r->routes);
+        out->fn = found->fn;
+        out->ctx = found->ctx;
+        for (unsigned s = 0; s < n; s++) {
+            if (!found->is_param[s])
                 continue;
             if (out->nparams == HTTP_MAX_PARAMS)
                 return HTTP_ROUTE_BAD_PARAM;
@@ -209,11 +215,13 @@ enum http_route_result http_router_match(const struct http_router *r, enum http_
                                         sizeof out->storage - used, 0);
             if (d < 0)
                 return HTTP_ROUTE_BAD_PARAM;
-            out->names[out->nparams] = rt->seg[s];
+            out->names[out->nparams] = found->seg[s];
             out->values[out->nparams] = out->storage + used;
             out->nparams++;
             used += (size_t)d + 1;
         }
+        if (allowlen)
+            allow[0] = '\0';
         return HTTP_ROUTE_FOUND;
     }
     if (path_matched) {
