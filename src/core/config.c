@@ -203,9 +203,16 @@ int config_parse_text(struct config *c, const char *text, size_t len, const char
         line[eol - pos] = '\0';
         pos = eol + 1;
         /* An embedded NUL simply ends the line for the string functions below. */
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
+        /* '#' starts a comment, except inside a double-quoted value. */
+        bool quoted = false;
+        for (char *q = line; *q; q++) {
+            if (*q == '"')
+                quoted = !quoted;
+            else if (*q == '#' && !quoted) {
+                *q = '\0';
+                break;
+            }
+        }
         char *end;
         const char *l = trim(line, &end);
         if (*l == '\0')
@@ -242,9 +249,9 @@ static int load_file(struct config *c, const char *path, char *err, size_t errle
     if (!f)
         return fail(err, errlen, "cannot open config file %s: %s", path, strerror(errno));
     /* Config files are small; anything past 1 MiB is a mistake, not a config. */
-    static char buf[1 << 20];
+    static char buf[(1 << 20) + 1];
     size_t n = fread(buf, 1, sizeof buf, f);
-    int too_big = !feof(f);
+    int too_big = n > (1 << 20);
     fclose(f);
     if (too_big)
         return fail(err, errlen, "config file %s is larger than 1 MiB", path);

@@ -6,8 +6,9 @@
  * --flags, applied in that order so later sources win. `onair --help` is
  * printed from the same table, so a setting can't exist undocumented.
  *
- * Config file syntax: one `name = value` per line, `#` starts a comment,
- * blank lines ignored, values may be wrapped in double quotes.
+ * Config file syntax: one `name = value` per line, `#` starts a comment
+ * (except inside a double-quoted value), blank lines ignored, values may be
+ * wrapped in double quotes.
  * Environment: ONAIR_<NAME> with dashes as underscores (ONAIR_LOG_LEVEL).
  * Flags: --name value or --name=value.
  *

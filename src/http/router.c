@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,8 +166,7 @@ enum http_route_result http_router_match(const struct http_router *r, enum http_
         goto unmatched;
 
     bool path_matched = false;
-    bool allow_get = false;
-    size_t alen = 0;
+    uint64_t allowed = 0; /* bit per http_method seen on this path, for Allow */
     const struct route *found = NULL, *get_for_head = NULL;
     for (int i = 0; i < r->count; i++) {
         const struct route *rt = &r->routes[i];
@@ -190,13 +190,8 @@ enum http_route_result http_router_match(const struct http_router *r, enum http_
         }
         if (method == HTTP_HEAD && rt->method == HTTP_GET && !get_for_head)
             get_for_head = rt;
-        /* Remember the method for the Allow header. */
-        int w = snprintf(allow + alen, allowlen > alen ? allowlen - alen : 0, "%s%s",
-                         alen ? ", " : "", method_name(rt->method));
-        if (w > 0 && alen + (size_t)w < allowlen)
-            alen += (size_t)w;
-        if (rt->method == HTTP_GET)
-            allow_get = true;
+        if ((unsigned)rt->method < 64)
+            allowed |= 1ull << rt->method;
     }
     if (!found)
         found = get_for_head;
@@ -225,9 +220,17 @@ enum http_route_result http_router_match(const struct http_router *r, enum http_
         return HTTP_ROUTE_FOUND;
     }
     if (path_matched) {
-        if (allow_get) {
-            int w = snprintf(allow + alen, allowlen > alen ? allowlen - alen : 0, ", HEAD");
-            (void)w;
+        /* Each method once, in enum order; GET implies HEAD. */
+        if (allowed & (1ull << HTTP_GET))
+            allowed |= 1ull << HTTP_HEAD;
+        size_t alen = 0;
+        for (unsigned m = 0; m < 64; m++) {
+            if (!(allowed & (1ull << m)))
+                continue;
+            int w = snprintf(allow + alen, allowlen > alen ? allowlen - alen : 0, "%s%s",
+                             alen ? ", " : "", method_name((enum http_method)m));
+            if (w > 0 && alen + (size_t)w < allowlen)
+                alen += (size_t)w;
         }
         out->route = HTTP_ROUTE_UNMATCHED;
         return HTTP_ROUTE_BAD_METHOD;
