@@ -60,6 +60,19 @@ static void test_defaults(void **state)
     assert_memory_equal(&c, &again, sizeof c);
 }
 
+/* A '#' inside a quoted value belongs to the value; outside, it starts a comment. */
+static void test_hash_inside_quotes(void **state)
+{
+    (void)state;
+    struct config c;
+    char err[256];
+    config_defaults(&c);
+    assert_int_equal(parse(&c, "data = \"/srv/onair#1\" # where\n", err, sizeof err), 0);
+    assert_string_equal(config_str(&c, CFG_DATA), "/srv/onair#1");
+    assert_int_equal(parse(&c, "data = /srv/x#comment\n", err, sizeof err), 0);
+    assert_string_equal(config_str(&c, CFG_DATA), "/srv/x");
+}
+
 static void test_file_syntax(void **state)
 {
     (void)state;
@@ -466,11 +479,12 @@ static void test_load_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_file_syntax),
-        cmocka_unit_test(test_file_errors),     cmocka_unit_test(test_int_bounds),
-        cmocka_unit_test(test_addresses),       cmocka_unit_test(test_log_level),
-        cmocka_unit_test(test_set_misc),        cmocka_unit_test(test_load_precedence),
-        cmocka_unit_test(test_load_flag_forms), cmocka_unit_test(test_load_errors),
+        cmocka_unit_test(test_defaults),           cmocka_unit_test(test_file_syntax),
+        cmocka_unit_test(test_hash_inside_quotes), cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_int_bounds),         cmocka_unit_test(test_addresses),
+        cmocka_unit_test(test_log_level),          cmocka_unit_test(test_set_misc),
+        cmocka_unit_test(test_load_precedence),    cmocka_unit_test(test_load_flag_forms),
+        cmocka_unit_test(test_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
