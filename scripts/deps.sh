@@ -12,7 +12,7 @@ mode=${1:-run}
 pkgs=(gcc make cmake pkg-config libuv1-dev libhttp-parser-dev libjansson-dev libsodium-dev
       libsqlite3-dev)
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl)
+  pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl ffmpeg)
 fi
 # Node: any recent one already on the machine will do (it may come from
 # elsewhere than Debian, with its own npm); otherwise Debian's.

@@ -66,6 +66,19 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_ARGON2_OPS] = {"argon2-ops", CONFIG_INT, "2", 1, 10, "argon2id passes (time cost)"},
     [CFG_ARGON2_MEM_KIB] = {"argon2-mem-kib", CONFIG_INT, "19456", 8, 4194304,
                             "argon2id memory cost, KiB"},
+    [CFG_HLS_SEGMENT_MS] = {"hls-segment-ms", CONFIG_INT, "2000", 500, 10000,
+                            "HLS segment target; segments are cut at the first keyframe after it"},
+    [CFG_HLS_PART_MS] =
+        {"hls-part-ms", CONFIG_INT, "334", 100, 2000,
+         "LL-HLS part target; parts never exceed it (334: ten 30 fps frames with ms timestamps)"},
+    [CFG_HLS_WINDOW] = {"hls-window", CONFIG_INT, "6", 2, 16,
+                        "complete segments kept in memory and listed per stream"},
+    [CFG_GRACE_MS] = {"grace-ms", CONFIG_INT, "10000", 0, 600000,
+                      "a dropped publisher may come back this long and continue the same playlist"},
+    [CFG_RTMP_MAX_MESSAGE] = {"rtmp-max-message", CONFIG_INT, "8388608", 65536, 16777215,
+                              "largest RTMP message accepted (one video frame), bytes"},
+    [CFG_RTMP_IDLE_TIMEOUT_MS] = {"rtmp-idle-timeout-ms", CONFIG_INT, "15000", 1000, 600000,
+                                  "an RTMP client that sends nothing this long is dropped"},
 };
 
 static int find(const char *name, size_t len)

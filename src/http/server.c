@@ -83,8 +83,22 @@ struct http_server {
 struct write_req {
     uv_write_t w;
     struct http_conn *conn;
-    char *data;
+    char *data;                 /* the head (and copied body), freed after */
+    struct http_body_ref *refs; /* shared slices to release after, or NULL */
+    unsigned nrefs;
 };
+
+#define MAX_REFS 64
+
+static void write_req_free(struct write_req *wr)
+{
+    for (unsigned i = 0; i < wr->nrefs; i++)
+        if (wr->refs[i].release)
+            wr->refs[i].release(wr->refs[i].owner);
+    free(wr->refs);
+    free(wr->data);
+    free(wr);
+}
 
 /* ---- metrics ---- */
 
@@ -432,8 +446,7 @@ static void on_written(uv_write_t *w, int status)
 {
     struct write_req *wr = (struct write_req *)w;
     struct http_conn *c = wr->conn;
-    free(wr->data);
-    free(wr);
+    write_req_free(wr);
     if (c->closing)
         return;
     if (status < 0) {
@@ -546,13 +559,12 @@ static void send_continue(struct http_conn *c)
 {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     c->sent_continue = true;
-    struct write_req *wr = xmalloc(sizeof *wr);
+    struct write_req *wr = xcalloc(1, sizeof *wr);
     wr->conn = c;
     wr->data = xstrdup(cont);
     uv_buf_t b = uv_buf_init(wr->data, sizeof cont - 1);
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
-        free(wr->data);
-        free(wr);
+        write_req_free(wr);
         conn_close(c);
     }
 }
@@ -625,14 +637,36 @@ static void access_log(const struct http_request *req, int status, size_t bytes)
               bytes, ms, req->remote_ip);
 }
 
-void http_respond(struct http_request *req, int status, const char *content_type,
-                  const char *extra_headers, const void *body, size_t len)
+static void release_refs(const struct http_body_ref *refs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (refs[i].release)
+            refs[i].release(refs[i].owner);
+}
+
+/* The one place a response is built and queued. Exactly one of (body, len)
+ * or (refs, nrefs) carries the body. */
+static void respond(struct http_request *req, int status, const char *content_type,
+                    const char *extra_headers, const void *body, size_t len,
+                    const struct http_body_ref *refs, unsigned nrefs)
 {
     struct http_conn *c = req->conn;
     if (req->responded) {
         log_err("http", "second response to one request ignored", "status=%d", status);
+        release_refs(refs, nrefs);
         return;
     }
+    if (nrefs > MAX_REFS) {
+        log_err("http", "response has too many slices", "n=%u", nrefs);
+        release_refs(refs, nrefs);
+        nrefs = 0;
+        refs = NULL;
+        status = 500;
+        body = NULL;
+        len = 0;
+    }
+    for (unsigned i = 0; i < nrefs; i++)
+        len += refs[i].len;
     req->responded = true;
     double secs = (double)(clock_mono_ns() - req->start_ns) / 1e9;
     count_request(req->match.route, req->method, status, secs);
@@ -641,6 +675,7 @@ void http_respond(struct http_request *req, int status, const char *content_type
     c->inflight = false;
     if (c->closing) {
         /* The client went away while we worked: nobody to answer. */
+        release_refs(refs, nrefs);
         if (c->open_handles == 0)
             conn_free(c);
         return;
@@ -672,21 +707,44 @@ void http_respond(struct http_request *req, int status, const char *content_type
     if (extra_headers)
         buf_append_str(&out, extra_headers);
     buf_append_str(&out, "\r\n");
-    if (!no_body && len)
+    if (!no_body && body && len)
         buf_append(&out, body, len);
 
-    struct write_req *wr = xmalloc(sizeof *wr);
+    struct write_req *wr = xcalloc(1, sizeof *wr);
     wr->conn = c;
     size_t n;
     wr->data = buf_take(&out, &n);
-    uv_buf_t b = uv_buf_init(wr->data, (unsigned)n);
-    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
-        free(wr->data);
-        free(wr);
+    uv_buf_t bufs[1 + MAX_REFS];
+    unsigned nbufs = 0;
+    bufs[nbufs++] = uv_buf_init(wr->data, (unsigned)n);
+    if (nrefs) {
+        /* The write owns the references from here on. */
+        wr->refs = xmalloc(nrefs * sizeof *refs);
+        memcpy(wr->refs, refs, nrefs * sizeof *refs);
+        wr->nrefs = nrefs;
+        if (!no_body)
+            for (unsigned i = 0; i < nrefs; i++)
+                if (refs[i].len)
+                    bufs[nbufs++] = uv_buf_init((char *)refs[i].data, (unsigned)refs[i].len);
+    }
+    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, nbufs, on_written) != 0) {
+        write_req_free(wr);
         conn_close(c);
         return;
     }
     resume(c);
+}
+
+void http_respond(struct http_request *req, int status, const char *content_type,
+                  const char *extra_headers, const void *body, size_t len)
+{
+    respond(req, status, content_type, extra_headers, body, len, NULL, 0);
+}
+
+void http_respond_refs(struct http_request *req, int status, const char *content_type,
+                       const char *extra_headers, const struct http_body_ref *refs, unsigned n)
+{
+    respond(req, status, content_type, extra_headers, NULL, 0, refs, n);
 }
 
 /* ---- accept and listen ---- */

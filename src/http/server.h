@@ -86,6 +86,21 @@ unsigned http_server_connections(void);
 void http_respond(struct http_request *req, int status, const char *content_type,
                   const char *extra_headers, const void *body, size_t len);
 
+/* A slice of shared, immutable bytes sent without copying: release(owner)
+ * runs once the write is done (or dropped), on the request's loop. */
+struct http_body_ref {
+    const void *data;
+    size_t len;
+    void (*release)(void *owner);
+    void *owner;
+};
+
+/* Answers req with the concatenation of refs[0..n) as the body, written
+ * straight from those bytes (one writev with the head). Takes one reference
+ * per slice: each is released exactly once, whatever happens. n <= 64. */
+void http_respond_refs(struct http_request *req, int status, const char *content_type,
+                       const char *extra_headers, const struct http_body_ref *refs, unsigned n);
+
 /* A header of the request (case-insensitive name), or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
 /* A decoded path parameter by name, or NULL. */

@@ -68,6 +68,7 @@ enum stmt_id {
     S_CHANNEL_SET_TITLE,
     S_CHANNEL_OWNER_BY_NAME,
     S_CHANNEL_SET_LIVE,
+    S_CHANNELS_RESET_LIVE,
     S_KEY_GET,
     S_KEY_SET,
     S_REFRESH_INSERT,
@@ -99,6 +100,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_CHANNEL_SET_TITLE] = "UPDATE channels SET title = ?1 WHERE name = ?2 AND owner_id = ?3",
     [S_CHANNEL_OWNER_BY_NAME] = "SELECT owner_id FROM channels WHERE name = ?1",
     [S_CHANNEL_SET_LIVE] = "UPDATE channels SET live = ?1, started_at = ?2 WHERE id = ?3",
+    [S_CHANNELS_RESET_LIVE] = "UPDATE channels SET live = 0, started_at = 0 WHERE live <> 0",
     [S_KEY_GET] = "SELECT stream_key FROM channels WHERE owner_id = ?1",
     [S_KEY_SET] = "UPDATE channels SET stream_key = ?1, stream_key_hash = ?2 WHERE owner_id = ?3",
     [S_REFRESH_INSERT] =
@@ -869,6 +871,19 @@ static int stream_key_get(struct store_conn *c, int64_t owner_id, char *key_out)
     return err;
 }
 
+static int channels_reset_live(struct store_conn *c)
+{
+    static const char op[] = "channels_reset_live";
+    assert(c);
+    sqlite3_stmt *s = prep(c, S_CHANNELS_RESET_LIVE, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = run(s);
+    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+    done(s);
+    return err;
+}
+
 static int stream_key_set(struct store_conn *c, int64_t owner_id, const char *key,
                           const uint8_t key_hash[STORE_HASH_LEN])
 {
@@ -1183,6 +1198,7 @@ const struct store_backend store_sqlite_backend = {
     .channel_list = channel_list,
     .channel_set_title = channel_set_title,
     .channel_set_live = channel_set_live,
+    .channels_reset_live = channels_reset_live,
     .stream_key_get = stream_key_get,
     .stream_key_set = stream_key_set,
     .channel_by_key_hash = channel_by_key_hash,

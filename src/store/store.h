@@ -106,6 +106,8 @@ struct store_backend {
      * ENOTFOUND for an unknown channel. */
     int (*channel_set_live)(struct store_conn *c, int64_t channel_id, bool live,
                             int64_t started_at);
+    /* Every channel offline (at startup: no stream outlives its server). */
+    int (*channels_reset_live)(struct store_conn *c);
 
     /* The owner's current stream key, copied to key_out (STORE_KEY_MAX + 1 bytes). */
     int (*stream_key_get)(struct store_conn *c, int64_t owner_id, char *key_out);

@@ -434,6 +434,15 @@ static void test_channel_list_live_first(void **state)
     for (size_t i = 0; i < n; i++)
         assert_string_equal(list[i].name, want2[i]);
     free(list);
+
+    /* After a restart nothing is live: reset clears every channel. */
+    assert_int_equal(B->channels_reset_live(f->c), 0);
+    assert_int_equal(B->channel_list(f->c, &list, &n), 0);
+    for (size_t i = 0; i < n; i++) {
+        assert_false(list[i].live);
+        assert_int_equal(list[i].started_at, 0);
+    }
+    free(list);
 }
 
 /* ---- refresh tokens ---- */
