@@ -29,12 +29,16 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "hls/serve.h"
+#include "hls/stream.h"
+#include "rtmp/server.h"
 #include "store/store.h"
 
 extern char **environ;
 
 struct loop_ctx {
     struct http_server *http;
+    struct rtmp_server *rtmp;
 };
 
 static void store_metrics(struct buf *out, void *arg)
@@ -75,6 +79,17 @@ static void on_loop_close(void *arg)
     if (lc->http)
         http_server_close(lc->http);
     lc->http = NULL;
+    if (lc->rtmp)
+        rtmp_server_close(lc->rtmp);
+    lc->rtmp = NULL;
+}
+
+static void reset_live(struct store_conn *conn, const struct store_backend *b, void *arg)
+{
+    /* No stream outlives its server: whatever was live before is not now. */
+    int rc = b->channels_reset_live(conn);
+    if (rc)
+        log_warn("main", "could not reset live channels", "err=\"%s\"", onair_strerror(rc));
 }
 
 static int make_dir(const char *path)
@@ -148,12 +163,15 @@ int main(int argc, char **argv)
         return 1;
     }
     store_run_sync(app.store, load_revoked, &app);
+    store_run_sync(app.store, reset_live, NULL);
 
     struct http_router *router = http_router_new();
     api_register(router, &app);
+    hls_serve_register(router);
     struct http_static *web = http_static_new(config_str(&cfg, CFG_WEB));
     http_router_set_fallback(router, http_static_handle, web);
     http_metrics_register(router);
+    rtmp_metrics_register();
     metrics_register(store_metrics, app.store);
 
     unsigned workers = (unsigned)config_int(&cfg, CFG_WORKERS);
@@ -168,13 +186,33 @@ int main(int argc, char **argv)
         .idle_timeout_ms = (uint64_t)config_int(&cfg, CFG_IDLE_TIMEOUT_MS),
         .max_connections = (unsigned)config_int(&cfg, CFG_MAX_CONNECTIONS),
     };
+    hls_registry_init(loops, hls_serve_wake);
+    struct rtmp_server_options ropt = {
+        .store = app.store,
+        .hls =
+            {
+                .part_target = (double)config_int(&cfg, CFG_HLS_PART_MS) / 1000.0,
+                .segment_target = (double)config_int(&cfg, CFG_HLS_SEGMENT_MS) / 1000.0,
+                .window = (unsigned)config_int(&cfg, CFG_HLS_WINDOW),
+            },
+        .grace_ms = config_int(&cfg, CFG_GRACE_MS),
+        .max_message = (uint32_t)config_int(&cfg, CFG_RTMP_MAX_MESSAGE),
+        .handshake_timeout_ms = 10000,
+        .idle_timeout_ms = (uint64_t)config_int(&cfg, CFG_RTMP_IDLE_TIMEOUT_MS),
+    };
     int http_port = cfg.port[CFG_HTTP];
+    int rtmp_port = cfg.port[CFG_RTMP];
     int exit_code = 0;
     for (unsigned i = 0; i < workers; i++) {
         lctx[i].http = http_server_new(&loops->loops[i], router, &hopt);
         /* Port 0 means "any": the first loop picks it, the rest share it. */
         if (http_server_listen(lctx[i].http, cfg.host[CFG_HTTP], http_port, &http_port) != 0) {
             fprintf(stderr, "onair: cannot listen on %s\n", config_str(&cfg, CFG_HTTP));
+            return 1;
+        }
+        lctx[i].rtmp = rtmp_server_new(&loops->loops[i], &ropt);
+        if (rtmp_server_listen(lctx[i].rtmp, cfg.host[CFG_RTMP], rtmp_port, &rtmp_port) != 0) {
+            fprintf(stderr, "onair: cannot listen on %s\n", config_str(&cfg, CFG_RTMP));
             return 1;
         }
         loop_set_stop_hook(&loops->loops[i], on_loop_close, &lctx[i]);
@@ -184,12 +222,17 @@ int main(int argc, char **argv)
 
     const char *h = cfg.host[CFG_HTTP];
     bool v6 = strchr(h, ':') != NULL;
+    const char *rh = cfg.host[CFG_RTMP];
+    bool rv6 = strchr(rh, ':') != NULL;
     printf("onair is running\n"
            "  web:  http://%s%s%s:%d/\n"
+           "  rtmp: rtmp://%s%s%s:%d/live  (OBS: Server = this URL, Stream Key = yours)\n"
            "  data: %s (SQLite)\n",
-           v6 ? "[" : "", h, v6 ? "]" : "", http_port, data_dir);
+           v6 ? "[" : "", h, v6 ? "]" : "", http_port, rv6 ? "[" : "", rh, rv6 ? "]" : "",
+           rtmp_port, data_dir);
     fflush(stdout);
-    log_info("main", "started", "http_port=%d workers=%u data=%s", http_port, workers, data_dir);
+    log_info("main", "started", "http_port=%d rtmp_port=%d workers=%u data=%s", http_port,
+             rtmp_port, workers, data_dir);
 
     for (;;) {
         int sig = 0;

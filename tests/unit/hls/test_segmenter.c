@@ -1,0 +1,276 @@
+/*
+ * Unit tests for src/hls/segmenter.c, stream.c and playlist.c: frames in,
+ * parts/segments/playlists out, with the window, resume and bad input.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "hls/playlist.h"
+#include "hls/segmenter.h"
+#include "hls/stream.h"
+
+/* High@3.1 1280x720 avcC as OBS and ffmpeg send it. */
+static const uint8_t avcc[] = {
+    0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50,
+    0x05, 0xbb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00, 0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83,
+    0x19, 0x60, 0x01, 0x00, 0x06, 0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0, 0xfd, 0xf8, 0xf8, 0x00,
+};
+static const uint8_t asc[] = {0x11, 0x90}; /* AAC-LC 48 kHz stereo */
+static const uint8_t idr[] = {0, 0, 0, 5, 0x65, 1, 2, 3, 4};
+static const uint8_t pslice[] = {0, 0, 0, 5, 0x41, 1, 2, 3, 4};
+static const uint8_t aac_frame[] = {0x21, 0x10, 0x04, 0x60, 0x8c, 0x1c, 1, 2};
+
+static const struct hls_stream_options opts = {
+    .part_target = 0.334, .segment_target = 1.0, .window = 3};
+
+static int setup(void **state)
+{
+    hls_registry_init(NULL, NULL); /* no loops: nothing to wake */
+    (void)state;
+    return 0;
+}
+
+/* Feeds `seconds` of 30 fps video (keyframe every 30 frames, ms timestamps
+ * rounded like an encoder's) and 48 kHz AAC, starting at media time t0_ms. */
+static void feed(struct hls_segmenter *g, int64_t t0_ms, int seconds, bool audio)
+{
+    int frames = seconds * 30;
+    int64_t next_audio = 0;
+    for (int i = 0; i < frames; i++) {
+        int64_t t = i * 1000 / 30;
+        while (audio && next_audio * 1024 * 1000 / 48000 <= t) {
+            assert_int_equal(hls_segmenter_audio(g, t0_ms + next_audio * 1024 * 1000 / 48000,
+                                                 aac_frame, sizeof aac_frame, 1000 + t),
+                             0);
+            next_audio++;
+        }
+        bool key = i % 30 == 0;
+        assert_int_equal(
+            hls_segmenter_video(g, t0_ms + t, 67, key, key ? idr : pslice, sizeof idr, 1000 + t),
+            0);
+    }
+}
+
+static struct hls_stream *claim(const char *name, bool *resumed)
+{
+    struct hls_stream *s;
+    assert_int_equal(hls_registry_claim(name, 1, &opts, &s, resumed), 0);
+    return s;
+}
+
+static void test_parts_and_segments(void **state)
+{
+    (void)state;
+    bool resumed;
+    struct hls_stream *s = claim("seg1", &resumed);
+    assert_false(resumed);
+    struct hls_segmenter *g = hls_segmenter_new(s, "src", false);
+    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    assert_int_equal(hls_segmenter_audio_config(g, asc, sizeof asc), 0);
+    /* Frames before the first keyframe can't be decoded: dropped. */
+    assert_int_equal(hls_segmenter_video(g, 0, 0, false, pslice, sizeof pslice, 1), 0);
+    feed(g, 100, 5, true);
+
+    pthread_mutex_lock(&s->lock);
+    struct hls_rendition *r = &s->rend[0];
+    assert_non_null(r->init);
+    assert_string_equal(r->codecs, "avc1.64001F,mp4a.40.2");
+    assert_int_equal(r->width, 1280);
+    assert_int_equal(r->height, 720);
+    /* 5 s of 1 s GOPs: four complete segments and one in progress. */
+    assert_int_equal(r->count, 5);
+    for (unsigned i = 0; i + 1 < r->count; i++) {
+        struct hls_segment *seg = hls_rendition_at(r, i);
+        assert_true(seg->complete);
+        assert_int_equal(seg->msn, i);
+        assert_true(seg->duration > 0.99 && seg->duration < 1.01);
+        assert_true(seg->parts[0].independent);
+        for (unsigned p = 0; p < seg->nparts; p++) {
+            assert_true(seg->parts[p].duration <= opts.part_target + 1e-9);
+            if (p + 1 < seg->nparts) /* all but the last: >= 85% of the target */
+                assert_true(seg->parts[p].duration >= 0.85 * opts.part_target);
+            if (p > 0)
+                assert_false(seg->parts[p].independent);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    hls_segmenter_free(g);
+    hls_stream_pause(s, 0);
+    assert_true(hls_registry_expire(s, 100000, 10));
+    hls_stream_unref(s);
+}
+
+static void test_playlist_window_and_retired(void **state)
+{
+    (void)state;
+    bool resumed;
+    struct hls_stream *s = claim("seg2", &resumed);
+    struct hls_segmenter *g = hls_segmenter_new(s, "src", false);
+    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    feed(g, 0, 12, false);
+
+    struct buf out;
+    buf_init(&out, 0);
+    pthread_mutex_lock(&s->lock);
+    struct hls_rendition *r = &s->rend[0];
+    hls_playlist_media(&out, s, r, false);
+    /* Window 3: the playlist lists segments 8, 9, 10 and the one in progress. */
+    assert_non_null(strstr(out.data, "#EXT-X-MEDIA-SEQUENCE:8\n"));
+    assert_null(strstr(out.data, "_7.m4s"));
+    assert_non_null(strstr(out.data, "_10.m4s"));
+    assert_non_null(strstr(out.data, "#EXT-X-PART-INF:PART-TARGET=0.334"));
+    assert_non_null(strstr(out.data, "CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.002"));
+    assert_non_null(strstr(out.data, "#EXT-X-PRELOAD-HINT:TYPE=PART"));
+    assert_non_null(strstr(out.data, ",INDEPENDENT=YES"));
+    /* ...but segment 7 is still kept: it just left the playlist. */
+    struct hls_segment *old = hls_rendition_find(r, 7);
+    assert_non_null(old);
+    assert_true(old->complete);
+    /* and far older ones are gone */
+    assert_null(hls_rendition_find(r, 0));
+    pthread_mutex_unlock(&s->lock);
+
+    buf_reset(&out);
+    pthread_mutex_lock(&s->lock);
+    assert_int_equal(hls_playlist_master(&out, s), 1);
+    pthread_mutex_unlock(&s->lock);
+    assert_non_null(strstr(out.data, "RESOLUTION=1280x720,CODECS=\"avc1.64001F\"\nsrc/index.m3u8"));
+
+    buf_free(&out);
+    hls_segmenter_free(g);
+    hls_stream_pause(s, 0);
+    assert_true(hls_registry_expire(s, 100000, 10));
+    hls_stream_unref(s);
+}
+
+static void test_resume_discontinuity(void **state)
+{
+    (void)state;
+    bool resumed;
+    struct hls_stream *s = claim("seg3", &resumed);
+    struct hls_segmenter *g = hls_segmenter_new(s, "src", false);
+    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    feed(g, 0, 2, false);
+    hls_segmenter_free(g);
+    hls_stream_pause(s, 1000);
+
+    /* A second publisher while the first is live is refused... */
+    struct hls_stream *s2;
+    /* ...but the stream is paused now, so the next one resumes it. */
+    assert_false(hls_registry_expire(s, 1500, 10000)); /* within grace: stays */
+    assert_int_equal(hls_registry_claim("seg3", 1, &opts, &s2, &resumed), 0);
+    assert_true(resumed);
+    assert_ptr_equal(s, s2);
+    assert_int_equal(hls_registry_claim("seg3", 1, &opts, &s2, &resumed), ONAIR_ECONFLICT);
+
+    pthread_mutex_lock(&s->lock);
+    uint64_t end_before = s->rend[0].timeline_end_ms;
+    uint64_t next_msn = s->rend[0].next_msn;
+    pthread_mutex_unlock(&s->lock);
+    assert_true(end_before >= 1900);
+
+    g = hls_segmenter_new(s, "src", true);
+    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    feed(g, 555000, 2, false); /* a new encoder, a new clock */
+
+    struct buf out;
+    buf_init(&out, 0);
+    pthread_mutex_lock(&s->lock);
+    struct hls_rendition *r = &s->rend[0];
+    struct hls_segment *first_new = hls_rendition_find(r, next_msn);
+    assert_non_null(first_new);
+    assert_true(first_new->discontinuity);
+    assert_int_equal(first_new->init_version, 2);
+    /* The timeline continues instead of jumping to the encoder's clock. */
+    assert_true(r->timeline_end_ms > end_before && r->timeline_end_ms < end_before + 2100);
+    hls_playlist_media(&out, s, r, false);
+    pthread_mutex_unlock(&s->lock);
+    assert_non_null(strstr(out.data, "#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="));
+    assert_non_null(strstr(out.data, "_init1.mp4"));
+    assert_non_null(strstr(out.data, "_init2.mp4"));
+    pthread_mutex_lock(&s->lock);
+    assert_non_null(hls_rendition_init(r, 1)); /* still needed by listed segments */
+    assert_non_null(hls_rendition_init(r, 2));
+    pthread_mutex_unlock(&s->lock);
+    buf_free(&out);
+
+    hls_segmenter_free(g);
+    hls_stream_pause(s, 2000);
+    assert_true(hls_registry_expire(s, 20000, 10000));
+    assert_null(hls_registry_get("seg3"));
+    hls_stream_unref(s);
+}
+
+static void test_bad_input(void **state)
+{
+    (void)state;
+    bool resumed;
+    struct hls_stream *s = claim("seg4", &resumed);
+    struct hls_segmenter *g = hls_segmenter_new(s, "src", false);
+    static const uint8_t junk[] = {1, 2, 3};
+    assert_int_not_equal(hls_segmenter_video_config(g, junk, sizeof junk), 0);
+    assert_int_not_equal(hls_segmenter_audio_config(g, junk, 1), 0);
+    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    /* NAL lengths that don't tile the frame */
+    static const uint8_t bad_nal[] = {0, 0, 0, 50, 0x65, 1};
+    assert_int_equal(hls_segmenter_video(g, 0, 0, true, bad_nal, sizeof bad_nal, 0), ONAIR_EPROTO);
+    feed(g, 0, 1, false);
+    /* The same config again is fine; another one mid-stream is not. */
+    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    uint8_t other[sizeof avcc];
+    memcpy(other, avcc, sizeof avcc);
+    other[sizeof avcc - 1] ^= 1;
+    assert_int_equal(hls_segmenter_video_config(g, other, sizeof other), ONAIR_EINVAL);
+    hls_segmenter_free(g);
+    hls_stream_pause(s, 0);
+    assert_true(hls_registry_expire(s, 100000, 10));
+    hls_stream_unref(s);
+}
+
+static void test_audio_only(void **state)
+{
+    (void)state;
+    bool resumed;
+    struct hls_stream *s = claim("seg5", &resumed);
+    struct hls_segmenter *g = hls_segmenter_new(s, "src", false);
+    assert_int_equal(hls_segmenter_audio_config(g, asc, sizeof asc), 0);
+    for (int i = 0; i < 48000 * 4 / 1024; i++)
+        assert_int_equal(hls_segmenter_audio(g, (int64_t)i * 1024 * 1000 / 48000, aac_frame,
+                                             sizeof aac_frame, i),
+                         0);
+    pthread_mutex_lock(&s->lock);
+    struct hls_rendition *r = &s->rend[0];
+    assert_non_null(r->init);
+    assert_string_equal(r->codecs, "mp4a.40.2");
+    assert_true(r->count >= 2); /* started after 1 s, cut every ~1 s */
+    struct hls_segment *seg = hls_rendition_at(r, 0);
+    assert_true(seg->complete);
+    for (unsigned p = 0; p < seg->nparts; p++)
+        assert_true(seg->parts[p].duration <= opts.part_target + 1e-9);
+    pthread_mutex_unlock(&s->lock);
+    hls_segmenter_free(g);
+    hls_stream_pause(s, 0);
+    assert_true(hls_registry_expire(s, 100000, 10));
+    hls_stream_unref(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parts_and_segments),
+        cmocka_unit_test(test_playlist_window_and_retired),
+        cmocka_unit_test(test_resume_discontinuity),
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_audio_only),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
