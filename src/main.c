@@ -33,6 +33,7 @@
 #include "hls/stream.h"
 #include "rtmp/server.h"
 #include "store/store.h"
+#include "transcode/thumbnail.h"
 
 extern char **environ;
 
@@ -187,6 +188,13 @@ int main(int argc, char **argv)
         .max_connections = (unsigned)config_int(&cfg, CFG_MAX_CONNECTIONS),
     };
     hls_registry_init(loops, hls_serve_wake);
+    struct thumbnail_options topt = {
+        .ffmpeg = config_str(&cfg, CFG_FFMPEG),
+        .interval_ms = (unsigned)config_int(&cfg, CFG_THUMBNAIL_INTERVAL_MS),
+        .max_children = (unsigned)config_int(&cfg, CFG_TRANSCODE_MAX_CHILDREN),
+        .height = 360,
+    };
+    thumbnail_configure(&topt);
     struct rtmp_server_options ropt = {
         .store = app.store,
         .hls =

@@ -79,6 +79,12 @@ static const struct setting settings[CFG__COUNT] = {
                               "largest RTMP message accepted (one video frame), bytes"},
     [CFG_RTMP_IDLE_TIMEOUT_MS] = {"rtmp-idle-timeout-ms", CONFIG_INT, "15000", 1000, 600000,
                                   "an RTMP client that sends nothing this long is dropped"},
+    [CFG_FFMPEG] = {"ffmpeg", CONFIG_STRING, "ffmpeg", 0, 0,
+                    "ffmpeg program for thumbnails and transcoding (looked up in PATH)"},
+    [CFG_THUMBNAIL_INTERVAL_MS] = {"thumbnail-interval-ms", CONFIG_INT, "15000", 0, 3600000,
+                                   "how often a live channel's thumbnail is refreshed; 0: never"},
+    [CFG_TRANSCODE_MAX_CHILDREN] = {"transcode-max-children", CONFIG_INT, "4", 1, 256,
+                                    "ffmpeg children (thumbnails) running at once, at most"},
 };
 
 static int find(const char *name, size_t len)

@@ -413,8 +413,38 @@ static void rendition_file(struct http_request *req, void *arg)
     hls_stream_unref(s);
 }
 
+/* GET /api/channels/{name}/thumbnail.jpg: the live channel's newest frame. */
+static void thumbnail(struct http_request *req, void *arg)
+{
+    char name[40];
+    const char *ch = http_request_param(req, "name");
+    size_t n = ch ? strlen(ch) : 0;
+    struct hls_stream *s = NULL;
+    if (n > 0 && n < sizeof name) {
+        for (size_t i = 0; i <= n; i++)
+            name[i] = (char)tolower((unsigned char)ch[i]);
+        s = hls_registry_get(name);
+    }
+    struct http_body_ref ref = {0};
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        if (s->thumbnail) {
+            struct hls_bytes *b = hls_bytes_ref(s->thumbnail);
+            ref = (struct http_body_ref){b->data, b->len, hls_bytes_release, b};
+        }
+        pthread_mutex_unlock(&s->lock);
+        hls_stream_unref(s);
+    }
+    if (ref.data)
+        http_respond_refs(req, 200, "image/jpeg", "Cache-Control: no-cache, max-age=0\r\n", &ref,
+                          1);
+    else
+        http_respond_error(req, 404, "not_found", "the channel is offline or has no thumbnail yet");
+}
+
 void hls_serve_register(struct http_router *r)
 {
+    http_router_add(r, HTTP_GET, "/api/channels/{name}/thumbnail.jpg", thumbnail, NULL);
     http_router_add(r, HTTP_GET, "/hls/{channel}/index.m3u8", master, NULL);
     http_router_add(r, HTTP_GET, "/hls/{channel}/{rendition}/{file}", rendition_file, NULL);
 }

@@ -10,6 +10,7 @@
  *   GET /hls/{channel}/{rendition}/<bid>_<msn>.m4s        whole segment
  *   GET /hls/{channel}/{rendition}/<bid>_<msn>.<i>.m4s    part; the part
  *       named by the preload hint is parked until it exists
+ *   GET /api/channels/{name}/thumbnail.jpg        newest thumbnail (404 offline)
  *
  * Playlists are Cache-Control: no-store; media is immutable (the broadcast
  * id in every name makes names unique). Parked requests live on their own

@@ -88,6 +88,7 @@ void hls_stream_unref(struct hls_stream *s)
             segment_clear(&rd->segs[i]);
         hls_bytes_unref(rd->init);
     }
+    hls_bytes_unref(s->thumbnail);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -123,6 +123,7 @@ struct hls_stream {
     unsigned publishes; /* publishers so far (1 + reconnects) */
     struct hls_rendition rend[HLS_MAX_RENDITIONS];
     unsigned nrend;
+    struct hls_bytes *thumbnail; /* newest JPEG, or NULL (transcode/thumbnail.h) */
 
     atomic_uint_fast64_t waiting_loops;
     struct hls_waiter *waiters[HLS_MAX_LOOPS]; /* per loop, touched only by that loop */

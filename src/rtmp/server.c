@@ -29,6 +29,7 @@
 #include "rtmp/chunk.h"
 #include "rtmp/handshake.h"
 #include "store/store.h"
+#include "transcode/thumbnail.h"
 
 #define OUT_CHUNK_SIZE 4096
 #define SERVER_WINDOW 5000000
@@ -81,6 +82,7 @@ struct session {
     int64_t channel_id;
     struct hls_stream *stream;
     struct hls_segmenter *seg;
+    struct thumbnailer *thumbs;
     int64_t ts_epoch[2], ts_last[2];
     bool ts_seen[2];
     int open_handles;
@@ -229,6 +231,8 @@ static void stop_publishing(struct session *ss)
     if (ss->pub != PUB_LIVE)
         return;
     ss->pub = PUB_DONE;
+    thumbnailer_stop(ss->thumbs);
+    ss->thumbs = NULL;
     hls_segmenter_free(ss->seg);
     ss->seg = NULL;
     hls_stream_pause(ss->stream, clock_wall_ms());
@@ -470,6 +474,7 @@ static void key_checked(void *arg)
         return;
     }
     ss->seg = hls_segmenter_new(ss->stream, "src", resumed);
+    ss->thumbs = thumbnailer_start(ss->srv->loop, ss->stream);
     ss->pub = PUB_LIVE;
     atomic_fetch_add(&publishes_accepted, 1);
     struct buf out;

@@ -186,6 +186,23 @@ describe('live video: one publisher, many checks', () => {
     assert.ok(after.preloadHint.msn > before.preloadHint.msn, 'first stream still advancing');
   });
 
+  // A live channel has a JPEG thumbnail of its newest keyframe; others 404.
+  test('thumbnail.jpg is a fresh JPEG of the stream; offline channels 404', async () => {
+    const r = await waitFor(async () => {
+      const res = await fetch(`${srv.url}/api/channels/${user.username}/thumbnail.jpg`);
+      return res.status === 200 ? res : null;
+    }, 10_000 * SLOW, 250);
+    assert.ok(r, 'no thumbnail');
+    assert.equal(r.headers.get('content-type'), 'image/jpeg');
+    const jpg = Buffer.from(await r.arrayBuffer());
+    assert.equal(jpg[0], 0xff);
+    assert.equal(jpg[1], 0xd8);
+    const other = await newUser(srv, 'off');
+    const off = await fetch(`${srv.url}/api/channels/${other.username}/thumbnail.jpg`);
+    assert.equal(off.status, 404);
+    assert.equal((await off.json()).error.code, 'not_found');
+  });
+
   // Metrics show the stream.
   test('metrics count the live stream, ingest and parts', async () => {
     const m = (await getText(srv, '/metrics')).text;
@@ -245,6 +262,7 @@ describe('publishing rules and lifecycle', () => {
     const offline = await waitFor(async () => !(await channel(srv, u.username)).live, 10_000 * SLOW, 200);
     assert.ok(offline, 'offline after the grace period');
     assert.equal((await getText(srv, base)).status, 404, 'playlist gone with the stream');
+    assert.equal((await fetch(`${srv.url}/api/channels/${u.username}/thumbnail.jpg`)).status, 404);
     assert.match((await getText(srv, '/metrics')).text, /^onair_streams_live 0$/m);
 
     pub = startPublisher(srv, key, { t });

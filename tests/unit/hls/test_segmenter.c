@@ -170,6 +170,7 @@ static void test_resume_discontinuity(void **state)
     assert_int_equal(hls_registry_claim("seg3", 1, &opts, &s2, &resumed), 0);
     assert_true(resumed);
     assert_ptr_equal(s, s2);
+    hls_stream_unref(s2); /* the claim's reference; s still holds ours */
     assert_int_equal(hls_registry_claim("seg3", 1, &opts, &s2, &resumed), ONAIR_ECONFLICT);
 
     pthread_mutex_lock(&s->lock);
