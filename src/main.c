@@ -33,6 +33,7 @@
 #include "hls/stream.h"
 #include "rtmp/server.h"
 #include "store/store.h"
+#include "transcode/ladder.h"
 #include "transcode/thumbnail.h"
 
 extern char **environ;
@@ -123,6 +124,13 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_level((enum log_level)log_level_parse(config_str(&cfg, CFG_LOG_LEVEL)));
+    /* Check the ladder spec now, with the other settings (it is configured
+     * for real once the RTMP port is bound). */
+    if (ladder_configure(config_str(&cfg, CFG_LADDER), config_str(&cfg, CFG_FFMPEG), 0, 1, err,
+                         sizeof err) != 0) {
+        fprintf(stderr, "onair: %s\n", err);
+        return 2;
+    }
 
     /* Signals are taken by sigwait() below; every thread inherits the mask. */
     sigset_t sigs;
@@ -224,6 +232,13 @@ int main(int argc, char **argv)
             return 1;
         }
         loop_set_stop_hook(&loops->loops[i], on_loop_close, &lctx[i]);
+    }
+    /* Renditions publish back to our own RTMP port, known only now. */
+    if (ladder_configure(config_str(&cfg, CFG_LADDER), config_str(&cfg, CFG_FFMPEG), rtmp_port,
+                         (unsigned)config_int(&cfg, CFG_TRANSCODE_MAX_CHILDREN), err,
+                         sizeof err) != 0) {
+        fprintf(stderr, "onair: %s\n", err);
+        return 2;
     }
     if (loop_group_start(loops) != 0)
         return 1;

@@ -84,7 +84,11 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_THUMBNAIL_INTERVAL_MS] = {"thumbnail-interval-ms", CONFIG_INT, "15000", 0, 3600000,
                                    "how often a live channel's thumbnail is refreshed; 0: never"},
     [CFG_TRANSCODE_MAX_CHILDREN] = {"transcode-max-children", CONFIG_INT, "4", 1, 256,
-                                    "ffmpeg children (thumbnails) running at once, at most"},
+                                    "ffmpeg children of each kind (thumbnails, renditions) "
+                                    "running at once, at most"},
+    [CFG_LADDER] = {"ladder", CONFIG_STRING, "", 0, 0,
+                    "ABR renditions made by ffmpeg below the source, e.g. 720p,480p:1200k,360p "
+                    "(empty: the source only)"},
 };
 
 static int find(const char *name, size_t len)
@@ -345,6 +349,11 @@ int config_load(struct config *c, int argc, char **argv, int first, char **envp,
             return fail(err, errlen, "--%s", sub);
     }
     return 0;
+}
+
+const char *config_name(enum config_id id)
+{
+    return (unsigned)id < CFG__COUNT ? settings[id].name : "";
 }
 
 void config_print_help(FILE *out)

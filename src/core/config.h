@@ -56,6 +56,7 @@ enum config_id {
     CFG_FFMPEG,
     CFG_THUMBNAIL_INTERVAL_MS,
     CFG_TRANSCODE_MAX_CHILDREN,
+    CFG_LADDER,
     CFG__COUNT
 };
 
@@ -87,6 +88,9 @@ int config_parse_text(struct config *c, const char *text, size_t len, const char
 
 /* Sets one setting from text, validating it. */
 int config_set(struct config *c, const char *name, const char *value, char *err, size_t errlen);
+
+/* The name of setting id ("http", "log-level", ...). */
+const char *config_name(enum config_id id);
 
 /* Writes the --help text (every setting, its default and meaning). */
 void config_print_help(FILE *out);

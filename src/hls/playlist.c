@@ -79,6 +79,21 @@ void hls_playlist_media(struct buf *out, const struct hls_stream *s, const struc
         buf_append_str(out, "#EXT-X-ENDLIST\n");
         return;
     }
+    /* Where the other renditions are, so a player can switch without a
+     * blocking round trip (LL-HLS rendition reports). */
+    for (unsigned i = 0; i < s->nrend; i++) {
+        struct hls_rendition *o = (struct hls_rendition *)&s->rend[i];
+        if (o == rr || !o->init || !o->count)
+            continue;
+        struct hls_segment *last = hls_rendition_at(o, o->count - 1);
+        if (last->nparts == 0 && o->count > 1)
+            last = hls_rendition_at(o, o->count - 2);
+        if (last->nparts == 0)
+            continue;
+        buf_printf(out,
+                   "#EXT-X-RENDITION-REPORT:URI=\"../%s/index.m3u8\",LAST-MSN=%llu,LAST-PART=%u\n",
+                   o->name, (unsigned long long)last->msn, last->nparts - 1);
+    }
     /* The next part, named before it exists (a request for it is parked). */
     struct hls_segment *cur = hls_rendition_current(rr);
     if (cur)

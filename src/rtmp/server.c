@@ -29,6 +29,7 @@
 #include "rtmp/chunk.h"
 #include "rtmp/handshake.h"
 #include "store/store.h"
+#include "transcode/ladder.h"
 #include "transcode/thumbnail.h"
 
 #define OUT_CHUNK_SIZE 4096
@@ -83,6 +84,8 @@ struct session {
     struct hls_stream *stream;
     struct hls_segmenter *seg;
     struct thumbnailer *thumbs;
+    struct ladder *ladder; /* source publishers: lower renditions */
+    bool internal;         /* a ladder child publishing a rendition */
     int64_t ts_epoch[2], ts_last[2];
     bool ts_seen[2];
     int open_handles;
@@ -128,6 +131,7 @@ static void write_metrics(struct buf *out, void *arg)
                (unsigned long long)atomic_load(&refused_busy),
                (unsigned long long)atomic_load(&dropped_bad_input));
     hls_segmenter_metrics(out, arg);
+    ladder_metrics(out, arg);
 }
 
 void rtmp_metrics_register(void)
@@ -233,8 +237,17 @@ static void stop_publishing(struct session *ss)
     ss->pub = PUB_DONE;
     thumbnailer_stop(ss->thumbs);
     ss->thumbs = NULL;
+    ladder_stop(ss->ladder);
+    ss->ladder = NULL;
     hls_segmenter_free(ss->seg);
     ss->seg = NULL;
+    if (ss->internal) {
+        /* A rendition ends with its child; the stream lives on its source. */
+        hls_stream_notify(ss->stream);
+        hls_stream_unref(ss->stream);
+        ss->stream = NULL;
+        return;
+    }
     hls_stream_pause(ss->stream, clock_wall_ms());
     log_info("rtmp", "publisher left; waiting for it to come back", "channel=%s grace_ms=%lld",
              ss->channel, (long long)ss->srv->opt.grace_ms);
@@ -475,6 +488,7 @@ static void key_checked(void *arg)
     }
     ss->seg = hls_segmenter_new(ss->stream, "src", resumed);
     ss->thumbs = thumbnailer_start(ss->srv->loop, ss->stream);
+    ss->ladder = ladder_start(ss->srv->loop, ss->channel);
     ss->pub = PUB_LIVE;
     atomic_fetch_add(&publishes_accepted, 1);
     struct buf out;
@@ -493,6 +507,42 @@ static void key_checked(void *arg)
     }
 }
 
+/* A ladder child publishing one rendition of a live channel. */
+static void publish_rendition(struct session *ss, const char *name, uint32_t len)
+{
+    char rendition[16];
+    if (!ladder_key_check(name, len, ss->channel, rendition)) {
+        atomic_fetch_add(&refused_bad_key, 1);
+        ss->pub = PUB_DONE;
+        refuse(ss, "NetStream.Publish.BadName", "unknown stream key");
+        return;
+    }
+    struct hls_stream *s = hls_registry_get(ss->channel);
+    bool live = false;
+    if (s) {
+        pthread_mutex_lock(&s->lock);
+        live = s->state == HLS_LIVE;
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (!live) {
+        hls_stream_unref(s);
+        ss->pub = PUB_DONE;
+        refuse(ss, "NetStream.Publish.Denied", "the source stream is not live");
+        return;
+    }
+    ss->stream = s;
+    ss->internal = true;
+    /* "resumed": a restarted child continues its rendition with a discontinuity. */
+    ss->seg = hls_segmenter_new(s, rendition, true);
+    ss->pub = PUB_LIVE;
+    struct buf out;
+    buf_init(&out, 0);
+    rtmp_write_user_control(&out, 0 /* Stream Begin */, PUBLISH_STREAM_ID);
+    put_status(&out, "status", "NetStream.Publish.Start", "publishing");
+    send_buf(ss, &out, false);
+    log_info("rtmp", "rendition publishing", "channel=%s rendition=%s", ss->channel, rendition);
+}
+
 static void on_publish(struct session *ss, const struct amf0_value *vals, int n)
 {
     const char *name = NULL;
@@ -509,6 +559,10 @@ static void on_publish(struct session *ss, const struct amf0_value *vals, int n)
     uint32_t klen = 0;
     while (klen < len && name[klen] != '?')
         klen++;
+    if (name[0] == '~') {
+        publish_rendition(ss, name, klen);
+        return;
+    }
     struct key_job *j = xcalloc(1, sizeof *j);
     j->ss = ss;
     auth_token_sha256(name, klen, j->hash);
@@ -594,6 +648,7 @@ static int on_media(struct session *ss, uint8_t type, uint32_t ts, const uint8_t
 {
     if (ss->pub != PUB_LIVE || len == 0)
         return 0;
+    ladder_feed(ss->ladder, type, ts, p, len);
     struct flv_packet pkt;
     const char *why = NULL;
     int rc = type == RTMP_MSG_VIDEO ? flv_video_parse(p, len, &pkt, &why)

@@ -152,6 +152,8 @@ describe('configuration', () => {
       [['--http', 'not-an-address'], {}],
       [['--http', `${HOST}:99999`], {}],
       [[...http, '--workers'], {}], // missing value
+      [[...http, '--ladder', 'big'], {}],
+      [[...http, '--ladder', '480p:fast'], {}],
       [[...http], { ONAIR_LOG_LEVEL: 'loud' }],
       [[...http], { ONAIR_WORKERS: 'many' }],
     ];

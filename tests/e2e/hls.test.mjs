@@ -274,6 +274,32 @@ describe('publishing rules and lifecycle', () => {
     await pub.stop();
   });
 
+  // An ABR ladder: ffmpeg children make lower renditions, listed in the master
+  // playlist and playable; they stop with the stream. A bad ladder spec is refused.
+  test('ladder renditions are produced, listed, playable, and stopped with the stream', { timeout: 90_000 * SLOW }, async (t) => {
+    const srv = await startServer({ t, args: ['--hls-segment-ms', '1000', '--grace-ms', '1000', '--ladder', '240p,720p'] });
+    const u = await newUser(srv, 'abr');
+    const key = (await srv.api('GET', '/api/me/stream-key', undefined, u.access)).json.stream_key;
+    const pub = startPublisher(srv, key, { t });
+    const master = await waitFor(async () => {
+      const r = await getText(srv, `/hls/${u.username}/index.m3u8`);
+      return r.status === 200 && r.text.includes('240p/index.m3u8') ? r.text : null;
+    }, 30_000 * SLOW, 250);
+    assert.ok(master, 'no 240p rendition in the master playlist');
+    assert.match(master, /RESOLUTION=426x240,CODECS="avc1\.[0-9A-F]{6},mp4a\.40\.2"\n240p\/index\.m3u8/);
+    assert.ok(!master.includes('720p/'), 'a rung as big as the source is skipped');
+    const src = (await getText(srv, `/hls/${u.username}/src/index.m3u8`)).text;
+    assert.match(src, /#EXT-X-RENDITION-REPORT:URI="\.\.\/240p\/index\.m3u8",LAST-MSN=\d+,LAST-PART=\d+/);
+    const probe = await runAsync(FFPROBE, ['-v', 'error', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', `${srv.url}/hls/${u.username}/240p/index.m3u8`], 30_000);
+    assert.equal(probe.status, 0, probe.stderr);
+    const v = JSON.parse(probe.stdout).streams.find((x) => x.codec_name === 'h264');
+    assert.equal(v.height, 240);
+    assert.match((await getText(srv, '/metrics')).text, /^onair_transcode_children 1$/m);
+    await pub.stop('SIGKILL');
+    const gone = await waitFor(async () => /^onair_transcode_children 0$/m.test((await getText(srv, '/metrics')).text), 10_000 * SLOW, 200);
+    assert.ok(gone, 'rendition ffmpeg still running after the stream ended');
+  });
+
   // Garbage on the RTMP port closes that connection only.
   test('garbage on the RTMP port is dropped; the server stays up', async (t) => {
     const srv = await startServer({ t });

@@ -22,35 +22,6 @@
 #include "core/config.h"
 #include "core/err.h"
 
-/* Setting names by id, to re-apply values; must follow enum config_id. */
-static const char *const names[] = {
-    "config",
-    "http",
-    "rtmp",
-    "data",
-    "web",
-    "workers",
-    "log-level",
-    "store-threads",
-    "store-queue-max",
-    "store-busy-timeout-ms",
-    "max-header-bytes",
-    "max-body-bytes",
-    "header-timeout-ms",
-    "idle-timeout-ms",
-    "max-connections",
-    "shutdown-timeout-ms",
-    "access-ttl",
-    "refresh-ttl",
-    "jwt-secret",
-    "login-max-failures",
-    "login-max-failures-ip",
-    "login-window",
-    "argon2-ops",
-    "argon2-mem-kib",
-};
-_Static_assert(sizeof names / sizeof names[0] == CFG__COUNT, "names must follow enum config_id");
-
 static struct config defaults;
 
 static void check_accepted(const struct config *c)
@@ -63,7 +34,7 @@ static void check_accepted(const struct config *c)
             abort();
         if (memchr(c->host[id], '\0', sizeof c->host[id]) == NULL)
             abort();
-        if (config_set(&again, names[id], c->str[id], err, sizeof err) != 0)
+        if (config_set(&again, config_name((enum config_id)id), c->str[id], err, sizeof err) != 0)
             abort();
         if (again.num[id] != c->num[id] || again.port[id] != c->port[id] ||
             strcmp(again.host[id], c->host[id]) != 0 || strcmp(again.str[id], c->str[id]) != 0)
