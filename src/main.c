@@ -29,6 +29,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "hls/record.h"
 #include "hls/serve.h"
 #include "hls/stream.h"
 #include "rtmp/server.h"
@@ -177,6 +178,13 @@ int main(int argc, char **argv)
     struct http_router *router = http_router_new();
     api_register(router, &app);
     hls_serve_register(router);
+    hls_record_register(router);
+    if (config_int(&cfg, CFG_RECORD)) {
+        char rdir[CONFIG_VALUE_MAX + 16];
+        snprintf(rdir, sizeof rdir, "%s/recordings", data_dir);
+        if (hls_record_start(rdir) != 0)
+            return 1;
+    }
     struct http_static *web = http_static_new(config_str(&cfg, CFG_WEB));
     http_router_set_fallback(router, http_static_handle, web);
     http_metrics_register(router);
@@ -282,6 +290,7 @@ int main(int argc, char **argv)
     store_close(app.store);
     loop_group_stop(loops);
     loop_group_join(loops);
+    hls_record_stop(); /* after the loops: the last segments are queued by then */
     free(lctx);
     http_static_free(web);
     http_router_free(router);

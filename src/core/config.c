@@ -89,6 +89,9 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_LADDER] = {"ladder", CONFIG_STRING, "", 0, 0,
                     "ABR renditions made by ffmpeg below the source, e.g. 720p,480p:1200k,360p "
                     "(empty: the source only)"},
+    [CFG_RECORD] = {"record", CONFIG_INT, "0", 0, 1,
+                    "1: record every broadcast to <data>/recordings as a VOD playlist, served "
+                    "at /vod/<channel>/<broadcast>/index.m3u8"},
 };
 
 static int find(const char *name, size_t len)

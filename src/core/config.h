@@ -57,6 +57,7 @@ enum config_id {
     CFG_THUMBNAIL_INTERVAL_MS,
     CFG_TRANSCODE_MAX_CHILDREN,
     CFG_LADDER,
+    CFG_RECORD,
     CFG__COUNT
 };
 

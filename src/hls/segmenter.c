@@ -9,6 +9,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "hls/fmp4.h"
+#include "hls/record.h"
 #include "hls/stream.h"
 #include "media/aac.h"
 #include "media/avc.h"
@@ -331,6 +332,8 @@ static void close_segment(struct hls_segmenter *g)
                 /* Peak of recent segments, decaying so one spike doesn't stick. */
                 r->bandwidth = bw > r->bandwidth ? bw : (r->bandwidth * 7 + bw) / 8;
             }
+            if (g->ri == 0) /* the broadcast itself, not the ladder's copies */
+                hls_record_segment(s, seg);
         }
     }
     pthread_mutex_unlock(&s->lock);

@@ -98,6 +98,9 @@ const char *http_static_content_type(const char *name)
         {".txt", "text/plain; charset=utf-8"},
         {".wasm", "application/wasm"},
         {".webmanifest", "application/manifest+json"},
+        {".m3u8", "application/vnd.apple.mpegurl"},
+        {".m4s", "video/iso.segment"},
+        {".mp4", "video/mp4"},
     };
     const char *dot = strrchr(name, '.');
     const char *slash = strrchr(name, '/');
@@ -216,13 +219,17 @@ static bool etag_matches(const char *inm, const char *etag)
 
 void http_static_handle(struct http_request *req, void *ctx)
 {
-    struct http_static *st = ctx;
+    http_static_serve(ctx, req, req->path);
+}
+
+void http_static_serve(struct http_static *st, struct http_request *req, const char *rel_path)
+{
     char decoded[1024];
     if (!st->have_root) {
         http_respond_error(req, 404, "not_found", "no such file");
         return;
     }
-    if (http_percent_decode(req->path, strlen(req->path), decoded, sizeof decoded, 1) < 0 ||
+    if (http_percent_decode(rel_path, strlen(rel_path), decoded, sizeof decoded, 1) < 0 ||
         !safe_path(decoded)) {
         http_respond_error(req, 404, "not_found", "no such file");
         return;

@@ -29,6 +29,9 @@ void http_static_free(struct http_static *st);
 
 /* The router fallback handler; ctx is the struct http_static. */
 void http_static_handle(struct http_request *req, void *ctx);
+/* Serves rel_path ("/a/b.txt", percent-encoded like a request path) from
+ * st's root, with the same checks, caching and headers. */
+void http_static_serve(struct http_static *st, struct http_request *req, const char *rel_path);
 
 /* The Content-Type for a file name, by extension. */
 const char *http_static_content_type(const char *name);

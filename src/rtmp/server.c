@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "hls/record.h"
 #include "hls/segmenter.h"
 #include "media/flv.h"
 #include "rtmp/amf0.h"
@@ -194,8 +195,10 @@ static void on_grace(uv_timer_t *t)
 {
     struct grace *g = t->data;
     struct hls_stream *s = g->stream;
-    if (hls_registry_expire(s, clock_wall_ms(), g->srv->opt.grace_ms))
+    if (hls_registry_expire(s, clock_wall_ms(), g->srv->opt.grace_ms)) {
         record_live(g->srv, s->channel, s->channel_id, false, 0);
+        hls_record_end(s);
+    }
     /* Either it ended now, or another publisher resumed it (that one's own
      * grace timer will handle its end). */
     grace_remove(g);

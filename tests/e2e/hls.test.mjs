@@ -300,6 +300,39 @@ describe('publishing rules and lifecycle', () => {
     assert.ok(gone, 'rendition ffmpeg still running after the stream ended');
   });
 
+  // With --record 1 a broadcast is kept on disk as a VOD playlist that plays back whole.
+  test('recording: the broadcast becomes a playable VOD playlist', { timeout: 60_000 * SLOW }, async (t) => {
+    const srv = await startServer({ t, args: ['--hls-segment-ms', '1000', '--grace-ms', '1000', '--record', '1'] });
+    const u = await newUser(srv, 'rec');
+    const key = (await srv.api('GET', '/api/me/stream-key', undefined, u.access)).json.stream_key;
+    const pub = startPublisher(srv, key, { t });
+    const live = await waitForSegments(srv, u.username, 4);
+    assert.ok(live);
+    const bid = live.maps[0].split('_init')[0];
+    // While live the recording is an EVENT playlist that grows.
+    const during = await getText(srv, `/vod/${u.username}/${bid}/index.m3u8`);
+    assert.equal(during.status, 200);
+    assert.match(during.text, /#EXT-X-PLAYLIST-TYPE:EVENT/);
+    await pub.stop('SIGKILL');
+    const vod = await waitFor(async () => {
+      const r = await getText(srv, `/vod/${u.username}/${bid}/index.m3u8`);
+      return r.text.includes('#EXT-X-ENDLIST') ? r.text : null;
+    }, 10_000 * SLOW, 200);
+    assert.ok(vod, 'recording not finished after the broadcast ended');
+    assert.match(vod, /#EXT-X-PLAYLIST-TYPE:VOD/);
+    const segs = vod.split('\n').filter((l) => /^\d+\.m4s$/.test(l)).length;
+    assert.ok(segs >= 4, `only ${segs} segments recorded`);
+    const dec = await runAsync(FFMPEG, ['-v', 'error', '-i', `${srv.url}/vod/${u.username}/${bid}/index.m3u8`, '-map', '0:v', '-f', 'framecrc', '-'], 30_000);
+    assert.equal(dec.status, 0, dec.stderr);
+    assert.equal(dec.stderr.trim(), '');
+    const frames = dec.stdout.split('\n').filter((l) => /^\d+,/.test(l)).length;
+    assert.ok(frames >= segs * 30 - 30, `${frames} frames for ${segs} one-second segments`);
+    for (const bad of [`/vod/${u.username}/${bid}/..%2f..%2fonair.db`, `/vod/..%2f/x/index.m3u8`, `/vod/${u.username}/nope/index.m3u8`]) {
+      const st = (await fetch(srv.url + bad)).status;
+      assert.ok(st === 404 || st === 400, `${bad}: ${st}`); /* refused, never a file */
+    }
+  });
+
   // Garbage on the RTMP port closes that connection only.
   test('garbage on the RTMP port is dropped; the server stays up', async (t) => {
     const srv = await startServer({ t });
