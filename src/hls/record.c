@@ -33,8 +33,8 @@ struct job {
     bool discontinuity;
     unsigned init_version;
     int64_t pdt_ms;
-    struct hls_bytes *init;
-    struct hls_bytes *parts[HLS_MAX_PARTS];
+    struct bytes *init;
+    struct bytes *parts[HLS_MAX_PARTS];
     unsigned nparts;
 };
 
@@ -72,9 +72,9 @@ static struct {
 
 static void job_free(struct job *j)
 {
-    hls_bytes_unref(j->init);
+    bytes_unref(j->init);
     for (unsigned i = 0; i < j->nparts; i++)
-        hls_bytes_unref(j->parts[i]);
+        bytes_unref(j->parts[i]);
     free(j);
 }
 
@@ -93,7 +93,7 @@ static int mkdirs(const char *path)
     return mkdir(tmp, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-static int write_file(const char *path, struct hls_bytes *const *bufs, unsigned n, bool append)
+static int write_file(const char *path, struct bytes *const *bufs, unsigned n, bool append)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
     if (fd < 0)
@@ -119,8 +119,8 @@ static int write_file(const char *path, struct hls_bytes *const *bufs, unsigned 
 
 static int write_text(const char *path, const char *text, size_t len, bool append)
 {
-    struct hls_bytes b = {.len = len, .data = (uint8_t *)text};
-    struct hls_bytes *bp = &b;
+    struct bytes b = {.len = len, .data = (uint8_t *)text};
+    struct bytes *bp = &b;
     return write_file(path, &bp, 1, append);
 }
 
@@ -344,9 +344,9 @@ void hls_record_segment(const struct hls_stream *s, const struct hls_segment *se
     j->discontinuity = seg->discontinuity;
     j->init_version = seg->init_version;
     j->pdt_ms = seg->pdt_ms;
-    j->init = seg->init ? hls_bytes_ref(seg->init) : NULL;
+    j->init = seg->init ? bytes_ref(seg->init) : NULL;
     for (unsigned i = 0; i < seg->nparts; i++)
-        j->parts[j->nparts++] = hls_bytes_ref(seg->parts[i].bytes);
+        j->parts[j->nparts++] = bytes_ref(seg->parts[i].bytes);
     enqueue(j);
 }
 

@@ -199,7 +199,7 @@ static int start(struct hls_segmenter *g, int64_t t0_ms)
     }
     size_t n;
     void *bytes = buf_take(&init, &n);
-    struct hls_bytes *b = hls_bytes_take(bytes, n);
+    struct bytes *b = bytes_take(bytes, n);
 
     char vcodec[16] = "", acodec[16] = "";
     if (g->video_track)
@@ -210,7 +210,7 @@ static int start(struct hls_segmenter *g, int64_t t0_ms)
     struct hls_stream *s = g->stream;
     pthread_mutex_lock(&s->lock);
     struct hls_rendition *r = &s->rend[g->ri];
-    hls_bytes_unref(r->init);
+    bytes_unref(r->init);
     r->init = b;
     r->init_version++;
     snprintf(r->codecs, sizeof r->codecs, "%s%s%s", vcodec, vcodec[0] && acodec[0] ? "," : "",
@@ -284,7 +284,7 @@ static void close_part(struct hls_segmenter *g)
     }
     size_t n;
     void *bytes = buf_take(&frag, &n);
-    struct hls_bytes *b = hls_bytes_take(bytes, n);
+    struct bytes *b = bytes_take(bytes, n);
 
     struct hls_stream *s = g->stream;
     pthread_mutex_lock(&s->lock);
@@ -292,7 +292,7 @@ static void close_part(struct hls_segmenter *g)
     struct hls_segment *seg = hls_rendition_current(r);
     if (!seg) { /* cannot happen: a segment is opened before any sample */
         pthread_mutex_unlock(&s->lock);
-        hls_bytes_unref(b);
+        bytes_unref(b);
         return;
     }
     seg->parts[seg->nparts++] = (struct hls_part){b, dur, g->part_independent};

@@ -118,8 +118,8 @@ static bool answer_part(struct http_request *req, struct hls_stream *s, unsigned
     struct hls_segment *seg = hls_rendition_find(&s->rend[ri], msn);
     bool found = seg && part < seg->nparts;
     if (found) {
-        struct hls_bytes *b = hls_bytes_ref(seg->parts[part].bytes);
-        ref = (struct http_body_ref){b->data, b->len, hls_bytes_release, b};
+        struct bytes *b = bytes_ref(seg->parts[part].bytes);
+        ref = (struct http_body_ref){b->data, b->len, bytes_release, b};
     }
     pthread_mutex_unlock(&s->lock);
     if (found)
@@ -333,10 +333,10 @@ static void media_file(struct http_request *req, struct hls_stream *s, unsigned 
         bool found = false;
         if (parse_u64(rest + 4, n - 8, &v)) {
             pthread_mutex_lock(&s->lock);
-            struct hls_bytes *init = hls_rendition_init(&s->rend[ri], (unsigned)v);
+            struct bytes *init = hls_rendition_init(&s->rend[ri], (unsigned)v);
             if (init) {
-                struct hls_bytes *b = hls_bytes_ref(init);
-                ref = (struct http_body_ref){b->data, b->len, hls_bytes_release, b};
+                struct bytes *b = bytes_ref(init);
+                ref = (struct http_body_ref){b->data, b->len, bytes_release, b};
                 found = true;
             }
             pthread_mutex_unlock(&s->lock);
@@ -384,8 +384,8 @@ static void media_file(struct http_request *req, struct hls_stream *s, unsigned 
     if (seg && seg->complete) {
         complete = true;
         for (unsigned i = 0; i < seg->nparts; i++) {
-            struct hls_bytes *b = hls_bytes_ref(seg->parts[i].bytes);
-            refs[nrefs++] = (struct http_body_ref){b->data, b->len, hls_bytes_release, b};
+            struct bytes *b = bytes_ref(seg->parts[i].bytes);
+            refs[nrefs++] = (struct http_body_ref){b->data, b->len, bytes_release, b};
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -429,8 +429,8 @@ static void thumbnail(struct http_request *req, void *arg)
     if (s) {
         pthread_mutex_lock(&s->lock);
         if (s->thumbnail) {
-            struct hls_bytes *b = hls_bytes_ref(s->thumbnail);
-            ref = (struct http_body_ref){b->data, b->len, hls_bytes_release, b};
+            struct bytes *b = bytes_ref(s->thumbnail);
+            ref = (struct http_body_ref){b->data, b->len, bytes_release, b};
         }
         pthread_mutex_unlock(&s->lock);
         hls_stream_unref(s);

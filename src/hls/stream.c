@@ -8,44 +8,6 @@
 #include "core/err.h"
 #include "core/log.h"
 
-/* ---- shared bytes ---- */
-
-struct hls_bytes *hls_bytes_take(void *data, size_t len)
-{
-    struct hls_bytes *b = xmalloc(sizeof *b);
-    atomic_init(&b->refs, 1);
-    b->len = len;
-    b->data = data;
-    return b;
-}
-
-struct hls_bytes *hls_bytes_new(const void *data, size_t len)
-{
-    void *copy = xmalloc(len ? len : 1);
-    if (len)
-        memcpy(copy, data, len);
-    return hls_bytes_take(copy, len);
-}
-
-struct hls_bytes *hls_bytes_ref(struct hls_bytes *b)
-{
-    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
-    return b;
-}
-
-void hls_bytes_unref(struct hls_bytes *b)
-{
-    if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
-        free(b->data);
-        free(b);
-    }
-}
-
-void hls_bytes_release(void *b)
-{
-    hls_bytes_unref(b);
-}
-
 /* ---- registry ---- */
 
 #define MAX_STREAMS 4096
@@ -67,8 +29,8 @@ void hls_registry_init(struct loop_group *loops, hls_wake_fn wake)
 static void segment_clear(struct hls_segment *seg)
 {
     for (unsigned i = 0; i < seg->nparts; i++)
-        hls_bytes_unref(seg->parts[i].bytes);
-    hls_bytes_unref(seg->init);
+        bytes_unref(seg->parts[i].bytes);
+    bytes_unref(seg->init);
     memset(seg, 0, sizeof *seg);
 }
 
@@ -86,9 +48,9 @@ void hls_stream_unref(struct hls_stream *s)
         struct hls_rendition *rd = &s->rend[r];
         for (unsigned i = 0; i < HLS_RING; i++)
             segment_clear(&rd->segs[i]);
-        hls_bytes_unref(rd->init);
+        bytes_unref(rd->init);
     }
-    hls_bytes_unref(s->thumbnail);
+    bytes_unref(s->thumbnail);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -254,7 +216,7 @@ struct hls_segment *hls_rendition_current(struct hls_rendition *r)
     return last->complete ? NULL : last;
 }
 
-struct hls_bytes *hls_rendition_init(struct hls_rendition *r, unsigned v)
+struct bytes *hls_rendition_init(struct hls_rendition *r, unsigned v)
 {
     if (r->init && r->init_version == v)
         return r->init;
@@ -308,7 +270,7 @@ struct hls_segment *hls_rendition_open_segment(struct hls_rendition *r, unsigned
     segment_clear(seg);
     seg->msn = r->next_msn++;
     seg->init_version = r->init_version;
-    seg->init = r->init ? hls_bytes_ref(r->init) : NULL;
+    seg->init = r->init ? bytes_ref(r->init) : NULL;
     r->count++;
     return seg;
 }

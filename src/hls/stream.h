@@ -4,7 +4,7 @@
  * One struct hls_stream per live channel, shared by every loop: the RTMP
  * publisher's loop writes parts into it (through the segmenter), viewers on
  * any loop read it. Everything a viewer reads is immutable once published:
- * a part is a refcounted byte buffer (struct hls_bytes) sent to every viewer
+ * a part is a refcounted byte buffer (struct bytes) sent to every viewer
  * without copying; a segment is the list of its parts.
  *
  * Locking: stream->lock guards the rendition windows and the state; hold it
@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/bytes.h"
 #include "core/loop.h"
 
 #define HLS_MAX_RENDITIONS 4
@@ -47,24 +48,8 @@
 #define HLS_MAX_LOOPS 64
 #define HLS_BID_LEN 8 /* broadcast id in every media URI */
 
-/* Immutable shared bytes. */
-struct hls_bytes {
-    atomic_int refs;
-    size_t len;
-    uint8_t *data;
-};
-
-/* Copies data into a new buffer with one reference. */
-struct hls_bytes *hls_bytes_new(const void *data, size_t len);
-/* Takes ownership of malloc'd data (freed with the last reference). */
-struct hls_bytes *hls_bytes_take(void *data, size_t len);
-struct hls_bytes *hls_bytes_ref(struct hls_bytes *b);
-void hls_bytes_unref(struct hls_bytes *b);
-/* Adapter for http_body_ref.release. */
-void hls_bytes_release(void *b);
-
 struct hls_part {
-    struct hls_bytes *bytes;
+    struct bytes *bytes;
     double duration; /* seconds */
     bool independent;
 };
@@ -77,15 +62,15 @@ struct hls_segment {
     bool complete;
     bool discontinuity; /* EXT-X-DISCONTINUITY before this segment */
     unsigned init_version;
-    struct hls_bytes *init; /* its init segment (a reference): older versions stay
+    struct bytes *init; /* its init segment (a reference): older versions stay
                                fetchable while segments that need them are kept */
-    int64_t pdt_ms;         /* wall clock when its first frame arrived over RTMP */
+    int64_t pdt_ms;     /* wall clock when its first frame arrived over RTMP */
     size_t bytes;
 };
 
 struct hls_rendition {
     char name[16];
-    struct hls_bytes *init; /* NULL until the first keyframe */
+    struct bytes *init; /* NULL until the first keyframe */
     unsigned init_version;
     char codecs[64];
     uint32_t width, height;
@@ -123,7 +108,7 @@ struct hls_stream {
     unsigned publishes; /* publishers so far (1 + reconnects) */
     struct hls_rendition rend[HLS_MAX_RENDITIONS];
     unsigned nrend;
-    struct hls_bytes *thumbnail; /* newest JPEG, or NULL (transcode/thumbnail.h) */
+    struct bytes *thumbnail; /* newest JPEG, or NULL (transcode/thumbnail.h) */
 
     atomic_uint_fast64_t waiting_loops;
     struct hls_waiter *waiters[HLS_MAX_LOOPS]; /* per loop, touched only by that loop */
@@ -181,6 +166,6 @@ unsigned hls_rendition_first_listed(struct hls_rendition *r, unsigned window, un
 /* Finds kept segment msn (listed or retired), or NULL. */
 struct hls_segment *hls_rendition_find(struct hls_rendition *r, uint64_t msn);
 /* The init segment of version v (current or still needed), or NULL. */
-struct hls_bytes *hls_rendition_init(struct hls_rendition *r, unsigned v);
+struct bytes *hls_rendition_init(struct hls_rendition *r, unsigned v);
 
 #endif

@@ -63,6 +63,10 @@ struct http_conn {
     bool lingering; /* FIN sent; input is read and dropped until EOF */
     size_t linger_bytes;
     unsigned served; /* requests answered on this connection */
+    bool upgraded;         /* bytes go to up_ops (WebSocket), not HTTP */
+    bool up_close_pending; /* http_conn_close was called */
+    const struct http_upgrade_ops *up_ops;
+    void *up_user;
     char remote_ip[48];
 };
 
@@ -336,6 +340,11 @@ static void conn_close(struct http_conn *c)
     atomic_fetch_sub(&open_connections, 1);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    if (c->upgraded && c->up_ops) {
+        const struct http_upgrade_ops *ops = c->up_ops;
+        c->up_ops = NULL;
+        ops->on_close(c->up_user);
+    }
     maybe_free_server(s);
 }
 
@@ -392,6 +401,13 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
     if (c->lingering) {
         if (nread < 0 || (c->linger_bytes += (size_t)nread) > LINGER_MAX_BYTES)
             conn_close(c);
+        return;
+    }
+    if (c->upgraded) {
+        if (nread < 0)
+            conn_close(c);
+        else if (c->up_ops)
+            c->up_ops->on_data(c->up_user, (const uint8_t *)b->base, (size_t)nread);
         return;
     }
     if (nread < 0) {
@@ -454,6 +470,11 @@ static void on_written(uv_write_t *w, int status)
         return;
     }
     size_t queued = uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+    if (c->upgraded) {
+        if (c->up_close_pending && queued == 0)
+            conn_close(c);
+        return;
+    }
     if (c->close_after && !c->inflight && queued == 0) {
         finish_conn(c);
         return;
@@ -598,6 +619,13 @@ static void process(struct http_conn *c, const char *data, size_t len)
         len -= used;
         c->sent_continue = false;
         dispatch(c); /* may answer at once, clearing inflight */
+        if (c->upgraded) {
+            /* The rest belongs to the new protocol. */
+            c->processing = false;
+            if (len > 0 && c->up_ops && !c->closing)
+                c->up_ops->on_data(c->up_user, (const uint8_t *)data, len);
+            return;
+        }
     }
     c->processing = false;
     if (c->closing)
@@ -747,6 +775,104 @@ void http_respond_refs(struct http_request *req, int status, const char *content
     respond(req, status, content_type, extra_headers, NULL, 0, refs, n);
 }
 
+/* ---- upgraded connections ---- */
+
+struct http_conn *http_upgrade(struct http_request *req, const char *extra_headers,
+                               const struct http_upgrade_ops *ops, void *user)
+{
+    struct http_conn *c = req->conn;
+    req->responded = true;
+    count_request(req->match.route, req->method, 101,
+                  (double)(clock_mono_ns() - req->start_ns) / 1e9);
+    access_log(req, 101, 0);
+    c->inflight = false;
+    c->upgraded = true;
+    c->up_ops = ops;
+    c->up_user = user;
+    c->served++;
+    set_timer(c, TIMER_NONE);
+    struct buf out;
+    buf_init(&out, 0);
+    buf_printf(&out, "HTTP/1.1 101 Switching Protocols\r\nDate: %s\r\nServer: onair\r\n%s\r\n",
+               http_date(c->srv), extra_headers ? extra_headers : "");
+    struct write_req *wr = xcalloc(1, sizeof *wr);
+    wr->conn = c;
+    size_t n;
+    wr->data = buf_take(&out, &n);
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned)n);
+    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        write_req_free(wr);
+        conn_close(c); /* calls on_close */
+        return c;
+    }
+    if (!c->reading && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+        c->reading = true;
+    return c;
+}
+
+int http_conn_send(struct http_conn *c, const struct http_body_ref *refs, unsigned n)
+{
+    if (c->closing || c->up_close_pending || n == 0 || n > MAX_REFS) {
+        release_refs(refs, n);
+        return c->closing || c->up_close_pending ? ONAIR_ECLOSED : (n == 0 ? 0 : ONAIR_EINVAL);
+    }
+    struct write_req *wr = xcalloc(1, sizeof *wr);
+    wr->conn = c;
+    wr->refs = xmalloc(n * sizeof *refs);
+    memcpy(wr->refs, refs, n * sizeof *refs);
+    wr->nrefs = n;
+    uv_buf_t bufs[MAX_REFS];
+    unsigned nb = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (refs[i].len)
+            bufs[nb++] = uv_buf_init((char *)refs[i].data, (unsigned)refs[i].len);
+    if (nb == 0 || uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, nb, on_written) != 0) {
+        write_req_free(wr);
+        if (nb == 0)
+            return 0;
+        conn_close(c);
+        return ONAIR_ECLOSED;
+    }
+    return 0;
+}
+
+size_t http_conn_queued(const struct http_conn *c)
+{
+    return c->closing ? 0 : uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+}
+
+static void close_soon(uv_timer_t *t)
+{
+    conn_close(t->data);
+}
+
+void http_conn_close(struct http_conn *c, bool graceful)
+{
+    if (c->closing || c->up_close_pending)
+        return;
+    read_stop(c);
+    if (graceful && uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > 0) {
+        /* on_written closes it once the queue is out; a peer that never
+         * reads gets 5 s. */
+        c->up_close_pending = true;
+        uv_timer_start(&c->timer, close_soon, 5000, 0);
+        return;
+    }
+    /* Not from inside the caller's stack: on_close must not re-enter it. */
+    c->up_close_pending = true;
+    uv_timer_start(&c->timer, close_soon, 0, 0);
+}
+
+struct loop *http_conn_loop(const struct http_conn *c)
+{
+    return c->srv->loop;
+}
+
+const char *http_conn_remote_ip(const struct http_conn *c)
+{
+    return c->remote_ip;
+}
+
 /* ---- accept and listen ---- */
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -868,7 +994,10 @@ void http_server_shutdown(struct http_server *s)
     struct http_conn *c = s->conns;
     while (c) {
         struct http_conn *next = c->next;
-        if (c->inflight) {
+        if (c->upgraded) {
+            if (c->up_ops && c->up_ops->on_shutdown)
+                c->up_ops->on_shutdown(c->up_user);
+        } else if (c->inflight) {
             c->close_after = true; /* answered, then closed */
         } else if (c->rp.started || c->lingering) {
             /* Mid-request: dispatch() will see shutting_down and close after

@@ -101,6 +101,36 @@ struct http_body_ref {
 void http_respond_refs(struct http_request *req, int status, const char *content_type,
                        const char *extra_headers, const struct http_body_ref *refs, unsigned n);
 
+/* ---- protocol upgrade (WebSocket) ---- */
+
+/* Callbacks of a connection that left HTTP, all on the connection's loop. */
+struct http_upgrade_ops {
+    /* Bytes from the peer (the first call may carry bytes that arrived
+     * together with the upgrade request). */
+    void (*on_data)(void *user, const uint8_t *data, size_t len);
+    /* The connection is gone (peer closed, error, or http_conn_close):
+     * exactly once; the conn must not be used after it returns. */
+    void (*on_close)(void *user);
+    /* The server is shutting down: say goodbye and http_conn_close soon. */
+    void (*on_shutdown)(void *user);
+};
+
+/* Answers req with "101 Switching Protocols" plus extra_headers ("Name:
+ * value\r\n" lines: Upgrade, Connection, Sec-WebSocket-Accept...) and hands
+ * the connection to ops/user. Returns the connection for the calls below. */
+struct http_conn *http_upgrade(struct http_request *req, const char *extra_headers,
+                               const struct http_upgrade_ops *ops, void *user);
+/* Queues shared slices for writing (one writev); each is released after
+ * the write, or at once if the connection is closing. 0 or ONAIR_ECLOSED. */
+int http_conn_send(struct http_conn *c, const struct http_body_ref *refs, unsigned n);
+/* Bytes queued and not yet written (for backpressure decisions). */
+size_t http_conn_queued(const struct http_conn *c);
+/* Closes the connection, after the queued writes when graceful. on_close
+ * follows (never from inside this call). */
+void http_conn_close(struct http_conn *c, bool graceful);
+struct loop *http_conn_loop(const struct http_conn *c);
+const char *http_conn_remote_ip(const struct http_conn *c);
+
 /* A header of the request (case-insensitive name), or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
 /* A decoded path parameter by name, or NULL. */

@@ -35,7 +35,7 @@ struct shot {
     uv_write_t w;
     int open_handles;
     struct hls_stream *stream;
-    struct hls_bytes *init, *part; /* what we feed it (references) */
+    struct bytes *init, *part; /* what we feed it (references) */
     struct buf jpeg;
     bool exited, out_eof; /* both, before anything is closed */
     bool exited_ok;
@@ -58,9 +58,9 @@ static void shot_handle_closed(uv_handle_t *h)
         (uint8_t)sh->jpeg.data[1] == 0xD8) {
         size_t n;
         void *bytes = buf_take(&sh->jpeg, &n);
-        struct hls_bytes *b = hls_bytes_take(bytes, n);
+        struct bytes *b = bytes_take(bytes, n);
         pthread_mutex_lock(&sh->stream->lock);
-        hls_bytes_unref(sh->stream->thumbnail);
+        bytes_unref(sh->stream->thumbnail);
         sh->stream->thumbnail = b;
         pthread_mutex_unlock(&sh->stream->lock);
     } else if (sh->exited_ok) {
@@ -69,8 +69,8 @@ static void shot_handle_closed(uv_handle_t *h)
     if (sh->owner)
         sh->owner->running = NULL;
     buf_free(&sh->jpeg);
-    hls_bytes_unref(sh->init);
-    hls_bytes_unref(sh->part);
+    bytes_unref(sh->init);
+    bytes_unref(sh->part);
     hls_stream_unref(sh->stream);
     atomic_fetch_sub(&children, 1);
     free(sh);
@@ -138,7 +138,7 @@ static void on_in_written(uv_write_t *w, int status)
 }
 
 /* Picks init + the newest part that starts on a keyframe. */
-static bool pick(struct hls_stream *s, struct hls_bytes **init, struct hls_bytes **part)
+static bool pick(struct hls_stream *s, struct bytes **init, struct bytes **part)
 {
     *init = *part = NULL;
     pthread_mutex_lock(&s->lock);
@@ -148,8 +148,8 @@ static bool pick(struct hls_stream *s, struct hls_bytes **init, struct hls_bytes
             struct hls_segment *seg = hls_rendition_at(r, i);
             for (unsigned p = seg->nparts; p-- > 0;) {
                 if (seg->parts[p].independent && seg->init) {
-                    *part = hls_bytes_ref(seg->parts[p].bytes);
-                    *init = hls_bytes_ref(seg->init);
+                    *part = bytes_ref(seg->parts[p].bytes);
+                    *init = bytes_ref(seg->init);
                     break;
                 }
             }
