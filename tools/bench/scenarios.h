@@ -1,0 +1,15 @@
+/*
+ * scenarios.h - the subcommands of onair-bench. Each takes the arguments
+ * after its name (argv[0] is the scenario's name), prints its own --help,
+ * and returns the process exit status (0 ran, 1 could not run, 2 usage).
+ * Video: publish, hls-view, video (both in one process, with delays).
+ * The chat scenarios of issue 7 join this table.
+ */
+#ifndef ONAIR_BENCH_SCENARIOS_H
+#define ONAIR_BENCH_SCENARIOS_H
+
+int bench_scenario_publish(int argc, char **argv);
+int bench_scenario_hls_view(int argc, char **argv);
+int bench_scenario_video(int argc, char **argv);
+
+#endif
