@@ -132,14 +132,9 @@ run_onair() { # n mode
   local n=$1 mode=$2 http rtmp data
   http=$(free_port); rtmp=$(free_port); data=$TMP/onair-$mode-$n
   mkdir -p "$data"
-  # --rtmp-idle-timeout-ms: the RTMP idle timer is not re-armed by incoming
-  # data yet (uv_timer_start with repeat 0, then uv_timer_again is a no-op),
-  # so every publisher is dropped 15 s after its handshake. Until that is
-  # fixed the bench raises the timeout past the run's length.
   # shellcheck disable=SC2086
   bench_spawn "onair-$mode-$n" "$BIN" --argon2-ops 1 --argon2-mem-kib 64 --log-level warn \
-    --data "$data" --http "127.0.0.1:$http" --rtmp "127.0.0.1:$rtmp" \
-    --rtmp-idle-timeout-ms 600000 $ONAIR_ARGS
+    --data "$data" --http "127.0.0.1:$http" --rtmp "127.0.0.1:$rtmp" $ONAIR_ARGS
   ONAIR_PID=$BENCH_LAST_PID
   wait_http "http://127.0.0.1:$http/healthz"
   make_keys "http://127.0.0.1:$http" "$n" "$TMP/keys-$n"

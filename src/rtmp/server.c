@@ -815,7 +815,11 @@ static void feed(struct session *ss, const uint8_t *data, size_t len)
                 ss->state = S_C2;
             } else {
                 ss->state = S_CHUNKS;
-                uv_timer_start(&ss->timer, on_timer, ss->srv->opt.idle_timeout_ms, 0);
+                /* A repeating timer, so uv_timer_again (on every read) pushes
+                 * the deadline back; with repeat 0 it would be a no-op and
+                 * every publisher would be cut off after one timeout. */
+                uv_timer_start(&ss->timer, on_timer, ss->srv->opt.idle_timeout_ms,
+                               ss->srv->opt.idle_timeout_ms);
             }
             ss->hs_len = 0;
             continue;

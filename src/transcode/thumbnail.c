@@ -21,6 +21,12 @@ static struct thumbnail_options conf = {
     .ffmpeg = "ffmpeg", .interval_ms = 15000, .max_children = 2, .height = 360};
 static atomic_uint children;
 static atomic_bool spawn_failed_logged;
+/* Starting ffmpeg costs tens of ms of CPU; with hundreds of live channels
+ * unthrottled refreshes would starve the server on a small machine. At most
+ * one start per SPAWN_GAP_MS in the whole process; a channel that misses its
+ * turn tries again at its next tick. */
+#define SPAWN_GAP_MS 500
+static atomic_int_fast64_t next_spawn_ms;
 
 void thumbnail_configure(const struct thumbnail_options *opt)
 {
@@ -159,9 +165,18 @@ static bool pick(struct hls_stream *s, struct bytes **init, struct bytes **part)
     return *part != NULL;
 }
 
+static bool spawn_slot(uint64_t now_ms)
+{
+    int_fast64_t next = atomic_load(&next_spawn_ms);
+    if ((int64_t)now_ms < next)
+        return false;
+    return atomic_compare_exchange_strong(&next_spawn_ms, &next,
+                                          (int_fast64_t)now_ms + SPAWN_GAP_MS);
+}
+
 static void take_shot(struct thumbnailer *t, uv_loop_t *uv)
 {
-    if (t->running)
+    if (t->running || !spawn_slot(uv_now(uv)))
         return;
     if (atomic_fetch_add(&children, 1) >= conf.max_children) {
         atomic_fetch_sub(&children, 1);
@@ -178,27 +193,13 @@ static void take_shot(struct thumbnailer *t, uv_loop_t *uv)
     }
     char scale[48];
     snprintf(scale, sizeof scale, "scale=-2:%u", conf.height);
-    char *args[] = {(char *)conf.ffmpeg,
-                    "-hide_banner",
-                    "-loglevel",
-                    "error",
-                    "-nostats",
-                    "-f",
-                    "mp4",
-                    "-i",
-                    "pipe:0",
-                    "-frames:v",
-                    "1",
-                    "-vf",
-                    scale,
-                    "-q:v",
-                    "4",
-                    "-f",
-                    "image2pipe",
-                    "-c:v",
-                    "mjpeg",
-                    "pipe:1",
-                    NULL};
+    /* At the lowest CPU priority: a thumbnail may wait, live video may not. */
+    char *args[] = {"nice",         "-n",        "19",     (char *)conf.ffmpeg,
+                    "-hide_banner", "-loglevel", "error",  "-nostats",
+                    "-f",           "mp4",       "-i",     "pipe:0",
+                    "-frames:v",    "1",         "-vf",    scale,
+                    "-q:v",         "4",         "-f",     "image2pipe",
+                    "-c:v",         "mjpeg",     "pipe:1", NULL};
     uv_pipe_init(uv, &sh->in, 0);
     uv_pipe_init(uv, &sh->out, 0);
     uv_timer_init(uv, &sh->deadline);
@@ -209,7 +210,7 @@ static void take_shot(struct thumbnailer *t, uv_loop_t *uv)
         {.flags = UV_IGNORE},
     };
     uv_process_options_t po = {
-        .exit_cb = on_exit_cb, .file = conf.ffmpeg, .args = args, .stdio_count = 3, .stdio = stdio};
+        .exit_cb = on_exit_cb, .file = "nice", .args = args, .stdio_count = 3, .stdio = stdio};
     int rc = uv_spawn(uv, &sh->proc, &po);
     sh->open_handles = 4;
     if (rc != 0) {

@@ -333,6 +333,24 @@ describe('publishing rules and lifecycle', () => {
     }
   });
 
+  // A publisher that keeps sending is never taken for idle (regression: the idle
+  // timer once cut every publisher off one timeout after its handshake).
+  test('an active publisher outlives --rtmp-idle-timeout-ms', { timeout: 40_000 * SLOW }, async (t) => {
+    const srv = await startServer({ t, args: ['--hls-segment-ms', '1000', '--rtmp-idle-timeout-ms', '2000'] });
+    const u = await newUser(srv, 'idle');
+    const key = (await srv.api('GET', '/api/me/stream-key', undefined, u.access)).json.stream_key;
+    const pub = startPublisher(srv, key, { t });
+    assert.ok(await waitForSegments(srv, u.username, 1));
+    await sleep(5000);
+    assert.equal(pub.proc.exitCode, null, `publisher was dropped: ${pub.stderr()}`);
+    assert.equal((await channel(srv, u.username)).live, true);
+    const before = parseMediaPlaylist((await getText(srv, `/hls/${u.username}/src/index.m3u8`)).text);
+    await sleep(1500);
+    const later = parseMediaPlaylist((await getText(srv, `/hls/${u.username}/src/index.m3u8`)).text);
+    assert.ok(later.preloadHint.msn > before.preloadHint.msn, 'still advancing');
+    await pub.stop();
+  });
+
   // Garbage on the RTMP port closes that connection only.
   test('garbage on the RTMP port is dropped; the server stays up', async (t) => {
     const srv = await startServer({ t });
