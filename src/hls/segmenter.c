@@ -217,6 +217,7 @@ static int start(struct hls_segmenter *g, int64_t t0_ms)
              acodec);
     r->width = g->video_track ? g->avc.width : 0;
     r->height = g->video_track ? g->avc.height : 0;
+    s->version++;
     pthread_mutex_unlock(&s->lock);
 
     g->started = true;
@@ -300,6 +301,7 @@ static void close_part(struct hls_segmenter *g)
     seg->bytes += n;
     r->timeline_end_ms = g->end_ms;
     r->fragment_seq = g->frag_seq;
+    s->version++;
     pthread_mutex_unlock(&s->lock);
     g->segment_dur += dur;
 
@@ -336,6 +338,7 @@ static void close_segment(struct hls_segmenter *g)
                 hls_record_segment(s, seg);
         }
     }
+    s->version++;
     pthread_mutex_unlock(&s->lock);
     g->segment_open = false;
     g->segment_dur = 0;
@@ -351,6 +354,7 @@ static void open_segment(struct hls_segmenter *g, int64_t arrival_ms)
     struct hls_segment *seg = hls_rendition_open_segment(r, s->window);
     seg->pdt_ms = arrival_ms;
     seg->discontinuity = g->next_discontinuity;
+    s->version++;
     pthread_mutex_unlock(&s->lock);
     g->next_discontinuity = false;
     g->segment_open = true;

@@ -93,19 +93,31 @@ static struct hls_stream *stream_for(struct http_request *req)
 
 static void answer_playlist(struct http_request *req, struct hls_stream *s, unsigned ri)
 {
-    struct buf out;
-    buf_init(&out, 0);
+    struct http_body_ref ref = {0};
     pthread_mutex_lock(&s->lock);
     bool ended = s->state == HLS_ENDED;
     bool ready = s->rend[ri].init != NULL;
-    if (ready)
-        hls_playlist_media(&out, s, &s->rend[ri], ended);
+    if (ready) {
+        /* Rendered once per change and shared: every viewer woken by the
+         * same part gets the same bytes, with no formatting per request. */
+        if (!s->playlist[ri] || s->playlist_version[ri] != s->version) {
+            struct buf out;
+            buf_init(&out, 0);
+            hls_playlist_media(&out, s, &s->rend[ri], ended);
+            size_t n;
+            void *text = buf_take(&out, &n);
+            bytes_unref(s->playlist[ri]);
+            s->playlist[ri] = bytes_take(text, n);
+            s->playlist_version[ri] = s->version;
+        }
+        struct bytes *b = bytes_ref(s->playlist[ri]);
+        ref = (struct http_body_ref){b->data, b->len, bytes_release, b};
+    }
     pthread_mutex_unlock(&s->lock);
     if (!ready)
         http_respond_error(req, 404, "not_found", "the stream has not started yet");
     else
-        http_respond(req, 200, PLAYLIST_TYPE, PLAYLIST_HEADERS, out.data, out.len);
-    buf_free(&out);
+        http_respond_refs(req, 200, PLAYLIST_TYPE, PLAYLIST_HEADERS, &ref, 1);
 }
 
 /* Sends part i of segment msn if it exists. Returns false if it doesn't

@@ -51,6 +51,8 @@ void hls_stream_unref(struct hls_stream *s)
         bytes_unref(rd->init);
     }
     bytes_unref(s->thumbnail);
+    for (unsigned r = 0; r < HLS_MAX_RENDITIONS; r++)
+        bytes_unref(s->playlist[r]);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -128,6 +130,7 @@ void hls_stream_pause(struct hls_stream *s, int64_t now_ms)
     if (s->state == HLS_LIVE) {
         s->state = HLS_PAUSED;
         s->paused_at_ms = now_ms;
+        s->version++;
     }
     pthread_mutex_unlock(&s->lock);
     hls_stream_notify(s);
@@ -140,6 +143,7 @@ bool hls_registry_expire(struct hls_stream *s, int64_t now_ms, int64_t grace_ms)
     pthread_mutex_lock(&s->lock);
     if (s->state == HLS_PAUSED && now_ms - s->paused_at_ms >= grace_ms) {
         s->state = HLS_ENDED;
+        s->version++;
         ended = true;
     }
     pthread_mutex_unlock(&s->lock);

@@ -109,6 +109,11 @@ struct hls_stream {
     struct hls_rendition rend[HLS_MAX_RENDITIONS];
     unsigned nrend;
     struct bytes *thumbnail; /* newest JPEG, or NULL (transcode/thumbnail.h) */
+    /* Bumped (under lock) on every change a playlist can show; a media
+     * playlist is rendered once per version and shared by every viewer. */
+    uint64_t version;
+    struct bytes *playlist[HLS_MAX_RENDITIONS];
+    uint64_t playlist_version[HLS_MAX_RENDITIONS];
 
     atomic_uint_fast64_t waiting_loops;
     struct hls_waiter *waiters[HLS_MAX_LOOPS]; /* per loop, touched only by that loop */
