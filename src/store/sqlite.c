@@ -51,6 +51,16 @@
 /* Columns every channel query selects, in the order read_channel() reads. */
 #define CHANNEL_COLS "id, owner_id, name, title, live, started_at"
 #define USER_COLS "id, username, password_hash, created_at"
+/* Columns every chat event query selects, in the order event_from_row()
+ * reads; the id comes first. */
+#define EVENT_COLS                                                                                 \
+    "id, room, seq, type, user_id, username, text, amount, ts, ref_seq, client_id, deleted"
+#define EVENT_COLS_E                                                                               \
+    "e.id, e.room, e.seq, e.type, e.user_id, e.username, e.text, e.amount, e.ts, e.ref_seq,"       \
+    " e.client_id, e.deleted"
+#define ROOM_COLS "id, title, private, owner_id, created_at"
+/* Event types whose text is user-written: searchable, deletable, cleared. */
+#define TEXT_TYPES "('message', 'donation')"
 
 enum stmt_id {
     S_BEGIN,
@@ -77,6 +87,37 @@ enum stmt_id {
     S_REFRESH_FAMILY_BY_HASH,
     S_REFRESH_REVOKE_FAMILY,
     S_REFRESH_REVOKED_SINCE,
+    /* chat */
+    S_CHAT_INSERT,
+    S_CHAT_MARK_DELETED,
+    S_CHAT_LAST_SEQ,
+    S_CHAT_SINCE,
+    S_CHAT_HISTORY,
+    S_CHAT_SEARCH,
+    S_CHAT_MAX_ID,
+    S_CHAT_SEQ_OF_ID,
+    S_CHAT_SEQ_BEFORE_ID,
+    S_CHAT_SHORT_ALL,
+    S_CHAT_SHORT_ROOM,
+    S_CHAT_VOCAB,
+    S_CHAT_ROOM_TAG,
+    S_CHAT_CLEARED_GET,
+    S_CHAT_CLEAR_RANGE,
+    S_CHAT_CLEARED_SET,
+    S_ROOM_INSERT,
+    S_ROOM_MEMBER_INSERT,
+    S_ROOM_GET,
+    S_ROOM_IS_MEMBER,
+    S_ROOM_LIST,
+    S_MOD_ADD,
+    S_MOD_REMOVE,
+    S_MOD_CHECK,
+    S_MOD_LIST,
+    S_BAN_SET,
+    S_BAN_CLEAR,
+    S_BAN_GET,
+    S_SLOW_SET,
+    S_SLOW_GET,
     S__COUNT
 };
 
@@ -126,6 +167,74 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_REFRESH_REVOKED_SINCE] = "SELECT DISTINCT family FROM refresh_tokens"
                                 " INDEXED BY refresh_tokens_revoked"
                                 " WHERE revoked_at >= ?1 ORDER BY family",
+
+    /* ---- chat ---- */
+    [S_CHAT_INSERT] = "INSERT INTO chat_events (room, seq, type, user_id, username, text, amount,"
+                      " ts, ref_seq, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    [S_CHAT_MARK_DELETED] = "UPDATE chat_events SET deleted = 1 WHERE room = ?1 AND seq = ?2"
+                            " AND deleted = 0 AND type IN " TEXT_TYPES,
+    [S_CHAT_LAST_SEQ] = "SELECT max(seq) FROM chat_events WHERE room = ?1",
+    [S_CHAT_SINCE] = "SELECT " EVENT_COLS " FROM chat_events WHERE room = ?1 AND seq > ?2"
+                     " ORDER BY seq LIMIT ?3",
+    [S_CHAT_HISTORY] = "SELECT " EVENT_COLS " FROM chat_events WHERE room = ?1 AND seq < ?2"
+                       " ORDER BY seq DESC LIMIT ?3",
+    /* The FTS index drives: it yields rowids newest first below the cursor,
+     * so there is no sort and a page stops after `limit` rows. The room
+     * itself is matched inside the index (its tag, see search_index); the
+     * room and deleted tests here are a second line of defence. */
+    [S_CHAT_SEARCH] = "SELECT " EVENT_COLS_E " FROM chat_fts JOIN chat_events e"
+                      " ON e.id = chat_fts.rowid WHERE chat_fts MATCH ?1 AND chat_fts.rowid < ?2"
+                      " AND (?3 IS NULL OR e.room = ?3) AND e.deleted = 0"
+                      " ORDER BY chat_fts.rowid DESC LIMIT ?4",
+    [S_CHAT_MAX_ID] = "SELECT max(id) FROM chat_events",
+    [S_CHAT_SEQ_OF_ID] = "SELECT seq FROM chat_events WHERE id = ?1 AND room = ?2",
+    [S_CHAT_SEQ_BEFORE_ID] = "SELECT seq FROM chat_events WHERE room = ?1 AND id < ?2"
+                             " ORDER BY seq DESC LIMIT 1",
+    /* Short queries: a LIKE over a bounded window of the newest rows, by id
+     * for all rooms and by seq (the same order, see chat_events_seq_grows)
+     * inside one room. */
+    [S_CHAT_SHORT_ALL] = "SELECT " EVENT_COLS " FROM chat_events WHERE id > ?2 AND id <= ?3"
+                         " AND type IN " TEXT_TYPES " AND deleted = 0"
+                         " AND text LIKE ?1 ESCAPE '\\' ORDER BY id DESC LIMIT ?4",
+    [S_CHAT_SHORT_ROOM] = "SELECT " EVENT_COLS " FROM chat_events WHERE room = ?5"
+                          " AND seq > ?2 AND seq <= ?3 AND type IN " TEXT_TYPES
+                          " AND deleted = 0 AND text LIKE ?1 ESCAPE '\\'"
+                          " ORDER BY seq DESC LIMIT ?4",
+    /* The indexed trigrams in [?1, ?2]: those that start with a 1-2
+     * character query when ?2 is the query followed by U+10FFFF. */
+    [S_CHAT_VOCAB] = "SELECT term FROM chat_fts_vocab WHERE term >= ?1 AND term <= ?2 LIMIT ?3",
+    [S_CHAT_ROOM_TAG] = "SELECT id FROM chat_room_tags WHERE room = ?1",
+    [S_CHAT_CLEARED_GET] = "SELECT cleared_seq FROM room_settings WHERE room = ?1",
+    [S_CHAT_CLEAR_RANGE] = "UPDATE chat_events SET deleted = 1 WHERE room = ?1 AND seq > ?2"
+                           " AND seq <= ?3 AND deleted = 0 AND type IN " TEXT_TYPES,
+    [S_CHAT_CLEARED_SET] = "INSERT INTO room_settings (room, cleared_seq) VALUES (?1, ?2)"
+                           " ON CONFLICT (room) DO UPDATE SET"
+                           " cleared_seq = max(cleared_seq, excluded.cleared_seq)",
+    [S_ROOM_INSERT] = "INSERT INTO chat_rooms (title, private, owner_id, created_at)"
+                      " VALUES (?1, ?2, ?3, ?4)",
+    [S_ROOM_MEMBER_INSERT] = "INSERT INTO chat_room_members (room_id, user_id) VALUES (?1, ?2)"
+                             " ON CONFLICT DO NOTHING",
+    [S_ROOM_GET] = "SELECT " ROOM_COLS " FROM chat_rooms WHERE id = ?1",
+    [S_ROOM_IS_MEMBER] = "SELECT 1 FROM chat_room_members WHERE room_id = ?1 AND user_id = ?2",
+    [S_ROOM_LIST] = "SELECT " ROOM_COLS " FROM chat_rooms r WHERE r.private = 0 OR EXISTS ("
+                    "SELECT 1 FROM chat_room_members m WHERE m.room_id = r.id"
+                    " AND m.user_id = ?1) ORDER BY r.id DESC LIMIT ?2",
+    [S_MOD_ADD] = "INSERT INTO channel_moderators (channel_id, user_id) VALUES (?1, ?2)"
+                  " ON CONFLICT DO NOTHING",
+    [S_MOD_REMOVE] = "DELETE FROM channel_moderators WHERE channel_id = ?1 AND user_id = ?2",
+    [S_MOD_CHECK] = "SELECT 1 FROM channel_moderators WHERE channel_id = ?1 AND user_id = ?2",
+    /* USER_COLS order, without the password hash. */
+    [S_MOD_LIST] = "SELECT u.id, u.username, '', u.created_at FROM channel_moderators m"
+                   " JOIN users u ON u.id = m.user_id WHERE m.channel_id = ?1"
+                   " ORDER BY u.username",
+    [S_BAN_SET] = "INSERT INTO room_bans (room, user_id, until_ms, reason) VALUES (?1, ?2, ?3, ?4)"
+                  " ON CONFLICT (room, user_id) DO UPDATE SET until_ms = excluded.until_ms,"
+                  " reason = excluded.reason",
+    [S_BAN_CLEAR] = "DELETE FROM room_bans WHERE room = ?1 AND user_id = ?2",
+    [S_BAN_GET] = "SELECT until_ms FROM room_bans WHERE room = ?1 AND user_id = ?2",
+    [S_SLOW_SET] = "INSERT INTO room_settings (room, slow_seconds) VALUES (?1, ?2)"
+                   " ON CONFLICT (room) DO UPDATE SET slow_seconds = excluded.slow_seconds",
+    [S_SLOW_GET] = "SELECT slow_seconds FROM room_settings WHERE room = ?1",
 };
 
 struct store_conn {
@@ -1185,6 +1294,1180 @@ static int revoked_families_since(struct store_conn *c, int64_t since,
     return err;
 }
 
+/* ---- chat ---- */
+
+/* Binds NULL for an unset optional value ("" or 0). */
+static void bind_opt_text(sqlite3_stmt *s, int i, const char *v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = v && v[0] ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
+}
+
+static void bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = v ? sqlite3_bind_int64(s, i, (sqlite3_int64)v) : sqlite3_bind_null(s, i);
+}
+
+/* col_text for a column that may be NULL, which reads as "". */
+static int col_text_opt(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
+                        const char *op)
+{
+    if (sqlite3_column_type(s, col) == SQLITE_NULL) {
+        dst[0] = '\0';
+        return 0;
+    }
+    return col_text(c, s, col, dst, cap, op);
+}
+
+/* A fixed-size field of the caller's struct holds a string of at most its
+ * size - 1 bytes (NUL inside the field), and at least one if required. */
+static bool field_ok(const char *s, size_t size, bool may_be_empty)
+{
+    size_t n = strnlen(s, size);
+    return n < size && (may_be_empty || n > 0);
+}
+
+static bool room_ok(const char *room)
+{
+    return text_fits(room, STORE_ROOM_MAX, false);
+}
+
+static bool page_ok(size_t limit, size_t max)
+{
+    return limit >= 1 && limit <= max;
+}
+
+static bool type_is(const struct store_chat_event *e, const char *type)
+{
+    return strcmp(e->type, type) == 0;
+}
+
+static bool event_ok(const struct store_chat_event *e)
+{
+    if (!field_ok(e->room, sizeof e->room, false) || !field_ok(e->type, sizeof e->type, false) ||
+        !field_ok(e->username, sizeof e->username, true) ||
+        !field_ok(e->text, sizeof e->text, true) ||
+        !field_ok(e->client_id, sizeof e->client_id, true))
+        return false;
+    if (!type_is(e, "message") && !type_is(e, "donation") && !type_is(e, "deleted") &&
+        !type_is(e, "system"))
+        return false;
+    if (e->seq <= 0 || e->amount < 0)
+        return false;
+    if (type_is(e, "deleted") && (e->ref_seq <= 0 || e->ref_seq >= e->seq))
+        return false;
+    return true;
+}
+
+/* Fills *out from the current row of an EVENT_COLS statement; *id_out (if
+ * not NULL) gets the row id. A deleted event comes back without its text. */
+static int event_from_row(struct store_conn *c, sqlite3_stmt *s, struct store_chat_event *out,
+                          int64_t *id_out, const char *op)
+{
+    /* Filled in place (it is 2 KiB): every field is set below. */
+    struct store_chat_event *e = out;
+    if (id_out)
+        *id_out = sqlite3_column_int64(s, 0);
+    int err = col_text(c, s, 1, e->room, sizeof e->room, op);
+    e->seq = sqlite3_column_int64(s, 2);
+    if (!err)
+        err = col_text(c, s, 3, e->type, sizeof e->type, op);
+    e->user_id = sqlite3_column_int64(s, 4); /* NULL reads as 0 */
+    if (!err)
+        err = col_text_opt(c, s, 5, e->username, sizeof e->username, op);
+    e->deleted = sqlite3_column_int(s, 11) != 0;
+    if (!err) {
+        if (e->deleted)
+            e->text[0] = '\0';
+        else
+            err = col_text(c, s, 6, e->text, sizeof e->text, op);
+    }
+    e->amount = sqlite3_column_int64(s, 7);
+    e->ts = sqlite3_column_int64(s, 8);
+    e->ref_seq = sqlite3_column_int64(s, 9);
+    if (!err)
+        err = col_text_opt(c, s, 10, e->client_id, sizeof e->client_id, op);
+    return err;
+}
+
+/* Steps s to the end, collecting events into a malloc'd array (NULL when
+ * empty). Does not reset. On error nothing is returned. */
+static int collect_events(struct store_conn *c, sqlite3_stmt *s, struct store_chat_event **out,
+                          size_t *n, const char *op)
+{
+    struct store_chat_event *arr = NULL;
+    size_t len = 0, cap = 0;
+    int err = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 16;
+            arr = xrealloc(arr, cap * sizeof *arr);
+        }
+        if ((err = event_from_row(c, s, &arr[len], NULL, op)))
+            break;
+        len++;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    if (err || len == 0) {
+        free(arr);
+        arr = NULL;
+        len = 0;
+    }
+    *out = arr;
+    *n = len;
+    return err;
+}
+
+/* Runs one event's INSERT (and, for "deleted", its mark) inside the
+ * caller's transaction. */
+static int append_one(struct store_conn *c, const struct store_chat_event *e, const char *op)
+{
+    sqlite3_stmt *s = prep(c, S_CHAT_INSERT, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, e->room, &rc);
+    bind_i64(s, 2, e->seq, &rc);
+    bind_text(s, 3, e->type, &rc);
+    bind_opt_i64(s, 4, e->user_id, &rc);
+    bind_opt_text(s, 5, e->username, &rc);
+    bind_text(s, 6, e->text, &rc);
+    bind_i64(s, 7, e->amount, &rc);
+    bind_i64(s, 8, e->ts, &rc);
+    bind_opt_i64(s, 9, e->ref_seq, &rc);
+    bind_opt_text(s, 10, e->client_id, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    int err = 0;
+    /* The (room, seq) is taken (UNIQUE), or it is not above the room's last
+     * (chat_events_seq_grows): the writer's idea of the room is stale. */
+    if (is_unique_violation(rc) || rc == SQLITE_CONSTRAINT_TRIGGER)
+        err = ONAIR_ECONFLICT;
+    else if (rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    done(s);
+    if (err || !type_is(e, "deleted"))
+        return err;
+
+    s = prep(c, S_CHAT_MARK_DELETED, op);
+    if (!s)
+        return ONAIR_EIO;
+    rc = SQLITE_OK;
+    bind_text(s, 1, e->room, &rc);
+    bind_i64(s, 2, e->ref_seq, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+static int chat_append(struct store_conn *c, const struct store_chat_event *ev, size_t n)
+{
+    static const char op[] = "chat_append";
+    assert(c);
+    if (n == 0)
+        return 0;
+    if (!ev)
+        return ONAIR_EINVAL;
+    /* All checks first: a refused batch leaves nothing behind. */
+    for (size_t i = 0; i < n; i++)
+        if (!event_ok(&ev[i]))
+            return ONAIR_EINVAL;
+
+    /* One transaction for the whole batch: one WAL fsync for hundreds of
+     * events, and all or nothing. The INSERT is prepared once and reused. */
+    int err = tx_begin(c, op);
+    if (err)
+        return err;
+    for (size_t i = 0; i < n; i++) {
+        if ((err = append_one(c, &ev[i], op))) {
+            tx_rollback(c, op);
+            return err;
+        }
+    }
+    return tx_commit(c, op);
+}
+
+/* Runs a statement that answers at most one integer: *found tells whether a
+ * row came back (and its first column was not NULL). Binds nothing; resets. */
+static int one_i64(struct store_conn *c, sqlite3_stmt *s, int64_t *v, bool *found, const char *op)
+{
+    int rc = sqlite3_step(s);
+    int err = 0;
+    *found = false;
+    if (rc == SQLITE_ROW) {
+        if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+            *v = sqlite3_column_int64(s, 0);
+            *found = true;
+        }
+    } else if (rc != SQLITE_DONE) {
+        err = fail(c, rc, op);
+    }
+    done(s);
+    return err;
+}
+
+static int last_seq(struct store_conn *c, const char *room, int64_t *out, const char *op)
+{
+    sqlite3_stmt *s = prep(c, S_CHAT_LAST_SEQ, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    bool found;
+    int64_t v = 0;
+    int err = one_i64(c, s, &v, &found, op);
+    if (!err)
+        *out = found ? v : 0;
+    return err;
+}
+
+static int chat_last_seq(struct store_conn *c, const char *room, int64_t *out)
+{
+    assert(c);
+    if (!room_ok(room) || !out)
+        return ONAIR_EINVAL;
+    return last_seq(c, room, out, "chat_last_seq");
+}
+
+/* since and history: one room, one bound, one direction. */
+static int chat_page(struct store_conn *c, enum stmt_id id, const char *room, int64_t bound,
+                     size_t limit, struct store_chat_event **out, size_t *n, const char *op)
+{
+    if (!out || !n)
+        return ONAIR_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!room_ok(room) || !page_ok(limit, STORE_CHAT_PAGE_MAX))
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, id, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    bind_i64(s, 2, bound, &rc);
+    bind_i64(s, 3, (int64_t)limit, &rc);
+    int err = rc == SQLITE_OK ? collect_events(c, s, out, n, op) : fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+static int chat_since(struct store_conn *c, const char *room, int64_t after_seq, size_t limit,
+                      struct store_chat_event **out, size_t *n)
+{
+    assert(c);
+    return chat_page(c, S_CHAT_SINCE, room, after_seq, limit, out, n, "chat_since");
+}
+
+static int chat_history(struct store_conn *c, const char *room, int64_t before_seq, size_t limit,
+                        struct store_chat_event **out, size_t *n)
+{
+    assert(c);
+    return chat_page(c, S_CHAT_HISTORY, room, before_seq > 0 ? before_seq : INT64_MAX, limit, out,
+                     n, "chat_history");
+}
+
+/* Characters in a UTF-8 string: bytes that do not continue a sequence. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        n += (*p & 0xC0) != 0x80;
+    return n;
+}
+
+static size_t utf8_len(unsigned char lead)
+{
+    if (lead >= 0xF0 && lead < 0xF8)
+        return 4;
+    if (lead >= 0xE0)
+        return lead < 0xF0 ? 3 : 1;
+    if (lead >= 0xC0)
+        return 2;
+    return 1;
+}
+
+static unsigned char ascii_fold(unsigned char b)
+{
+    return b >= 'A' && b <= 'Z' ? (unsigned char)(b + ('a' - 'A')) : b;
+}
+
+/* Writes text into out (cap bytes) with every match of query wrapped in
+ * STORE_HL_OPEN ... STORE_HL_CLOSE: matches compare ASCII case-insensitively
+ * and start on a character; overlapping and touching ones form one span.
+ * Marker bytes inside the text become spaces, so the only markers in out are
+ * ours, always closed. If the markers make it too long, out ends early on a
+ * character boundary (never happens below ~32 matches). */
+static void make_snippet(const char *text, const char *query, char *out, size_t cap)
+{
+    assert(cap >= 3);
+    const unsigned char *t = (const unsigned char *)text;
+    const unsigned char *q = (const unsigned char *)query;
+    size_t tn = strlen(text), qn = strlen(query);
+    assert(tn <= STORE_TEXT_MAX);
+    bool mark[STORE_TEXT_MAX] = {0};
+    for (size_t i = 0; qn && i + qn <= tn; i++) {
+        if ((t[i] & 0xC0) == 0x80)
+            continue;
+        size_t k = 0;
+        while (k < qn && ascii_fold(t[i + k]) == ascii_fold(q[k]))
+            k++;
+        if (k == qn)
+            memset(mark + i, 1, qn);
+    }
+    size_t o = 0;
+    bool open = false;
+    for (size_t i = 0; i < tn;) {
+        size_t len = utf8_len(t[i]);
+        if (len > tn - i)
+            len = tn - i;
+        bool want = mark[i];
+        /* This character, a marker before it, and room left to close the
+         * span and terminate. */
+        if (o + len + (want != open) + 2 > cap)
+            break;
+        if (want != open) {
+            out[o++] = want ? STORE_HL_OPEN : STORE_HL_CLOSE;
+            open = want;
+        }
+        for (size_t k = 0; k < len; k++) {
+            char b = (char)t[i + k];
+            out[o++] = b == STORE_HL_OPEN || b == STORE_HL_CLOSE ? ' ' : b;
+        }
+        i += len;
+    }
+    if (open)
+        out[o++] = STORE_HL_CLOSE;
+    assert(o < cap);
+    out[o] = '\0';
+}
+
+/* The FTS5 query for a literal string: one phrase, the string in double
+ * quotes with its own quotes doubled. With the trigram tokenizer that is a
+ * substring match. out holds 2 * STORE_SEARCH_QUERY_MAX + 3 bytes. */
+static void fts_phrase(const char *q, char *out)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (; *q; q++) {
+        if (*q == '"')
+            out[o++] = '"';
+        out[o++] = *q;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+}
+
+/* A LIKE pattern matching q anywhere, literally: %, _ and the escape
+ * character itself are escaped with a backslash (ESCAPE '\'). out holds
+ * 2 * STORE_SEARCH_QUERY_MAX + 3 bytes. */
+static void like_pattern(const char *q, char *out)
+{
+    size_t o = 0;
+    out[o++] = '%';
+    for (; *q; q++) {
+        if (*q == '%' || *q == '_' || *q == '\\')
+            out[o++] = '\\';
+        out[o++] = *q;
+    }
+    out[o++] = '%';
+    out[o] = '\0';
+}
+
+/* The window a short query scans: (lo, hi] of ids (all rooms) or of the
+ * room's seqs. *empty when there is nothing before the cursor. */
+static int short_window(struct store_conn *c, const char *room, int64_t before_id, int64_t *lo,
+                        int64_t *hi, bool *empty, const char *op)
+{
+    int64_t top = 0;
+    bool found = true;
+    int err = 0;
+    int rc = SQLITE_OK;
+    sqlite3_stmt *s;
+    if (!room) {
+        if (before_id > 0) {
+            top = before_id - 1;
+        } else {
+            if (!(s = prep(c, S_CHAT_MAX_ID, op)))
+                return ONAIR_EIO;
+            err = one_i64(c, s, &top, &found, op);
+        }
+    } else if (before_id <= 0) {
+        err = last_seq(c, room, &top, op);
+    } else {
+        /* Usually the cursor is the last hit of the previous page, in this
+         * room: its seq bounds the window directly. Otherwise (a cursor from
+         * another room), the newest event of the room below it, found by
+         * walking the room's index down from the top. */
+        if (!(s = prep(c, S_CHAT_SEQ_OF_ID, op)))
+            return ONAIR_EIO;
+        bind_i64(s, 1, before_id, &rc);
+        bind_text(s, 2, room, &rc);
+        if (rc != SQLITE_OK) {
+            done(s);
+            return fail(c, rc, op);
+        }
+        if ((err = one_i64(c, s, &top, &found, op)))
+            return err;
+        if (found) {
+            top -= 1;
+        } else {
+            if (!(s = prep(c, S_CHAT_SEQ_BEFORE_ID, op)))
+                return ONAIR_EIO;
+            bind_text(s, 1, room, &rc);
+            bind_i64(s, 2, before_id, &rc);
+            if (rc != SQLITE_OK) {
+                done(s);
+                return fail(c, rc, op);
+            }
+            err = one_i64(c, s, &top, &found, op);
+        }
+    }
+    if (err)
+        return err;
+    *empty = !found || top <= 0;
+    *hi = top;
+    *lo = top - STORE_SEARCH_SHORT_WINDOW; /* top > 0 when it matters: no overflow */
+    return 0;
+}
+
+/* Steps a search statement the caller has bound, appending hits to
+ * arr[*len..limit) with their snippets. Resets. */
+static int collect_hits(struct store_conn *c, sqlite3_stmt *s, const char *query,
+                        struct store_search_hit *arr, size_t *len, size_t limit, const char *op)
+{
+    int rc, err = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        /* Every statement has LIMIT <= what is left of the page. */
+        assert(*len < limit);
+        struct store_search_hit *h = &arr[*len];
+        if ((err = event_from_row(c, s, &h->ev, &h->id, op)))
+            break;
+        make_snippet(h->ev.text, query, h->snippet, sizeof h->snippet);
+        (*len)++;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+/* Appends the UTF-8 encoding of code point cp (U+10000..U+10FFFF). */
+static size_t put_utf8_4(char *out, uint32_t cp)
+{
+    assert(cp >= 0x10000 && cp <= 0x10FFFF);
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+enum { ROOM_TAG_LEN = 12 };
+
+/* The search tag of the room whose chat_room_tags id is id: the same three
+ * characters as ROOM_TAG() in sqlite_migrations.c. out holds
+ * ROOM_TAG_LEN + 1 bytes. */
+static void room_tag(int64_t id, char *out)
+{
+    size_t o = 0;
+    for (int i = 0; i < 3; i++)
+        o += put_utf8_4(out + o, 0xF0000u + (uint32_t)(((uint64_t)id >> (16 * i)) & 0xFFFF));
+    out[o] = '\0';
+}
+
+/* Looks up room's tag; *found is false for a room that never had events. */
+static int lookup_room_tag(struct store_conn *c, const char *room, char *tag, bool *found,
+                           const char *op)
+{
+    sqlite3_stmt *s = prep(c, S_CHAT_ROOM_TAG, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    int64_t id = 0;
+    int err = one_i64(c, s, &id, found, op);
+    if (!err && *found)
+        room_tag(id, tag);
+    return err;
+}
+
+/* Runs an FTS5 expression over the text (a phrase, or an OR of phrases)
+ * from the cursor, in one room or all. */
+static int search_index(struct store_conn *c, const char *expr, const char *query, const char *room,
+                        int64_t before_id, size_t limit, struct store_search_hit *arr, size_t *len,
+                        const char *op)
+{
+    char tag[ROOM_TAG_LEN + 1];
+    if (room) {
+        bool found;
+        int err = lookup_room_tag(c, room, tag, &found, op);
+        if (err || !found)
+            return err;
+    }
+    /* text : (expr) [AND tag : "tag"]; the tag holds no quote. */
+    size_t cap = strlen(expr) + ROOM_TAG_LEN + 32;
+    char *match = xmalloc(cap);
+    if (room)
+        snprintf(match, cap, "text : (%s) AND tag : \"%s\"", expr, tag);
+    else
+        snprintf(match, cap, "text : (%s)", expr);
+
+    int err = 0;
+    sqlite3_stmt *s = prep(c, S_CHAT_SEARCH, op);
+    if (!s) {
+        err = ONAIR_EIO;
+        goto out;
+    }
+    int rc = SQLITE_OK;
+    bind_text(s, 1, match, &rc);
+    bind_i64(s, 2, before_id > 0 ? before_id : INT64_MAX, &rc);
+    if (rc == SQLITE_OK)
+        rc = room ? sqlite3_bind_text(s, 3, room, -1, SQLITE_STATIC) : sqlite3_bind_null(s, 3);
+    bind_i64(s, 4, (int64_t)limit, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        err = fail(c, rc, op);
+        goto out;
+    }
+    err = collect_hits(c, s, query, arr, len, limit, op);
+out:
+    free(match);
+    return err;
+}
+
+/* LIKE over the newest STORE_SEARCH_SHORT_WINDOW events below the cursor.
+ * *whole tells whether that window reached the oldest event (ids and seqs
+ * start at 1), so that nothing below the cursor was left out. */
+static int search_window(struct store_conn *c, const char *query, const char *room,
+                         int64_t before_id, size_t limit, struct store_search_hit *arr, size_t *len,
+                         bool *whole, const char *op)
+{
+    int64_t lo, hi;
+    bool empty;
+    int err = short_window(c, room, before_id, &lo, &hi, &empty, op);
+    *whole = !err && (empty || lo <= 0);
+    if (err || empty)
+        return err;
+    char pattern[2 * STORE_SEARCH_QUERY_MAX + 3];
+    like_pattern(query, pattern);
+    sqlite3_stmt *s = prep(c, room ? S_CHAT_SHORT_ROOM : S_CHAT_SHORT_ALL, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, pattern, &rc);
+    bind_i64(s, 2, lo, &rc);
+    bind_i64(s, 3, hi, &rc);
+    bind_i64(s, 4, (int64_t)limit, &rc);
+    if (room)
+        bind_text(s, 5, room, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    return collect_hits(c, s, query, arr, len, limit, op);
+}
+
+/* The FTS5 query matching every indexed trigram that starts with a 1-2
+ * character query, as an OR of phrases (malloc'd), into *match; NULL when
+ * there is none or more than STORE_SEARCH_SHORT_TERMS. Index terms are
+ * case-folded, so the query is too (ASCII). */
+static int short_terms(struct store_conn *c, const char *query, char **match, const char *op)
+{
+    *match = NULL;
+    char lo[STORE_SEARCH_QUERY_MAX + 1], hi[STORE_SEARCH_QUERY_MAX + 5];
+    size_t n = strlen(query);
+    for (size_t i = 0; i <= n; i++)
+        lo[i] = (char)ascii_fold((unsigned char)query[i]);
+    memcpy(hi, lo, n);
+    memcpy(hi + n, "\xF4\x8F\xBF\xBF", 5); /* U+10FFFF: above any continuation */
+
+    sqlite3_stmt *s = prep(c, S_CHAT_VOCAB, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, lo, &rc);
+    bind_text(s, 2, hi, &rc);
+    bind_i64(s, 3, STORE_SEARCH_SHORT_TERMS + 1, &rc);
+    /* A term is one trigram (at most 12 bytes): quoted, doubled quotes
+     * and " OR " it takes at most 30. */
+    enum { TERM_MAX = 30 };
+    char *expr = xmalloc(STORE_SEARCH_SHORT_TERMS * TERM_MAX + 1);
+    size_t o = 0, terms = 0;
+    int err = 0;
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(s, 0);
+            int tn = sqlite3_column_bytes(s, 0);
+            if (!t || tn <= 0 || tn > 12 || ++terms > STORE_SEARCH_SHORT_TERMS)
+                break; /* not a trigram (can't be), or too many */
+            if (o)
+                o += (size_t)snprintf(expr + o, 5, " OR ");
+            expr[o++] = '"';
+            for (int i = 0; i < tn; i++) {
+                if (t[i] == '"')
+                    expr[o++] = '"';
+                expr[o++] = t[i];
+            }
+            expr[o++] = '"';
+            assert(o <= terms * TERM_MAX);
+        }
+        if (rc == SQLITE_ROW)
+            terms = STORE_SEARCH_SHORT_TERMS + 1; /* stopped early: treat as too many */
+        else if (rc != SQLITE_DONE)
+            err = fail(c, rc, op);
+    } else {
+        err = fail(c, rc, op);
+    }
+    done(s);
+    if (err || terms == 0 || terms > STORE_SEARCH_SHORT_TERMS) {
+        free(expr);
+        return err;
+    }
+    expr[o] = '\0';
+    *match = expr;
+    return 0;
+}
+
+static int chat_search(struct store_conn *c, const char *query, const char *room, int64_t before_id,
+                       size_t limit, struct store_search_hit **out, size_t *n)
+{
+    static const char op[] = "chat_search";
+    assert(c);
+    if (!out || !n)
+        return ONAIR_EINVAL;
+    *out = NULL;
+    *n = 0;
+    if (!text_fits(query, STORE_SEARCH_QUERY_MAX, false) || (room && !room_ok(room)) ||
+        !page_ok(limit, STORE_SEARCH_PAGE_MAX))
+        return ONAIR_EINVAL;
+
+    /* limit is at most STORE_SEARCH_PAGE_MAX: one allocation. */
+    struct store_search_hit *arr = xmalloc(limit * sizeof *arr);
+    size_t len = 0;
+    int err;
+    if (utf8_chars(query) >= 3) {
+        char phrase[2 * STORE_SEARCH_QUERY_MAX + 3];
+        fts_phrase(query, phrase);
+        err = search_index(c, phrase, query, room, before_id, limit, arr, &len, op);
+    } else {
+        /* A common short string fills the page from the newest events
+         * alone, and a small room is scanned whole: both cheaper than
+         * expanding the string in the index. */
+        bool whole;
+        err = search_window(c, query, room, before_id, limit, arr, &len, &whole, op);
+        char *match = NULL;
+        if (!err && len < limit && !whole)
+            err = short_terms(c, query, &match, op);
+        if (!err && match) {
+            /* The index sees everything the window saw, and more. */
+            len = 0;
+            err = search_index(c, match, query, room, before_id, limit, arr, &len, op);
+        }
+        free(match);
+    }
+    if (err || len == 0) {
+        free(arr);
+        return err;
+    }
+    *out = arr;
+    *n = len;
+    return 0;
+}
+
+enum { CLEAR_CHUNK = 1000 }; /* seqs per clear transaction */
+
+/* One step of a clear: marks (from, to] of room and records `to` as
+ * cleared, in one transaction. */
+static int clear_range(struct store_conn *c, const char *room, int64_t from, int64_t to,
+                       const char *op)
+{
+    int err = tx_begin(c, op);
+    if (err)
+        return err;
+    sqlite3_stmt *s = prep(c, S_CHAT_CLEAR_RANGE, op);
+    if (!s) {
+        err = ONAIR_EIO;
+        goto rollback;
+    }
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    bind_i64(s, 2, from, &rc);
+    bind_i64(s, 3, to, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+    done(s);
+    if (err)
+        goto rollback;
+
+    if (!(s = prep(c, S_CHAT_CLEARED_SET, op))) {
+        err = ONAIR_EIO;
+        goto rollback;
+    }
+    rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    bind_i64(s, 2, to, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+    done(s);
+    if (err)
+        goto rollback;
+    return tx_commit(c, op);
+
+rollback:
+    tx_rollback(c, op);
+    return err;
+}
+
+static int chat_clear(struct store_conn *c, const char *room)
+{
+    static const char op[] = "chat_clear";
+    assert(c);
+    if (!room_ok(room))
+        return ONAIR_EINVAL;
+    int64_t last;
+    int err = last_seq(c, room, &last, op);
+    if (err)
+        return err;
+    /* Where the previous clear stopped: everything up to it is deleted
+     * already, so clearing a big room twice costs only what came since. */
+    sqlite3_stmt *s = prep(c, S_CHAT_CLEARED_GET, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    int64_t from = 0;
+    bool found;
+    if ((err = one_i64(c, s, &from, &found, op)))
+        return err;
+    /* Oldest first, one short transaction per chunk, each recording its
+     * progress: the chat writer waits at most one chunk for the lock, and
+     * a clear cut short resumes where it stopped. Events appended meanwhile
+     * have seqs above `last` and stay. */
+    while (from < last) {
+        int64_t to = last - from > CLEAR_CHUNK ? from + CLEAR_CHUNK : last;
+        if ((err = clear_range(c, room, from, to, op)))
+            return err;
+        from = to;
+    }
+    return 0;
+}
+
+/* ---- user rooms ---- */
+
+static int room_from_row(struct store_conn *c, sqlite3_stmt *s, struct store_room *out,
+                         const char *op)
+{
+    struct store_room r = {0};
+    r.id = sqlite3_column_int64(s, 0);
+    int err = col_text(c, s, 1, r.title, sizeof r.title, op);
+    r.private_ = sqlite3_column_int(s, 2) != 0;
+    r.owner_id = sqlite3_column_int64(s, 3);
+    r.created_at = sqlite3_column_int64(s, 4);
+    if (!err)
+        *out = r;
+    return err;
+}
+
+static int add_member(struct store_conn *c, int64_t room_id, int64_t user_id, const char *op)
+{
+    sqlite3_stmt *s = prep(c, S_ROOM_MEMBER_INSERT, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_i64(s, 1, room_id, &rc);
+    bind_i64(s, 2, user_id, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    int err = 0;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        err = ONAIR_ENOTFOUND;
+    else if (rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+static int room_create(struct store_conn *c, int64_t owner_id, const char *title, bool private_,
+                       const int64_t *member_ids, size_t nmembers, int64_t now,
+                       struct store_room *out)
+{
+    static const char op[] = "room_create";
+    assert(c);
+    if (!out || !text_fits(title, STORE_TITLE_MAX, false) || nmembers > STORE_ROOM_MEMBERS_MAX ||
+        (nmembers && !member_ids))
+        return ONAIR_EINVAL;
+    int err = tx_begin(c, op);
+    if (err)
+        return err;
+    sqlite3_stmt *s = prep(c, S_ROOM_INSERT, op);
+    if (!s) {
+        err = ONAIR_EIO;
+        goto rollback;
+    }
+    int rc = SQLITE_OK;
+    bind_text(s, 1, title, &rc);
+    bind_i64(s, 2, private_ ? 1 : 0, &rc);
+    bind_i64(s, 3, owner_id, &rc);
+    bind_i64(s, 4, now, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        err = ONAIR_ENOTFOUND;
+    else if (rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    done(s);
+    if (err)
+        goto rollback;
+    int64_t id = sqlite3_last_insert_rowid(c->db);
+
+    if ((err = add_member(c, id, owner_id, op)))
+        goto rollback;
+    for (size_t i = 0; i < nmembers; i++)
+        if ((err = add_member(c, id, member_ids[i], op)))
+            goto rollback;
+    if ((err = tx_commit(c, op)))
+        return err;
+
+    struct store_room r = {.id = id, .private_ = private_, .owner_id = owner_id, .created_at = now};
+    memcpy(r.title, title, strlen(title) + 1);
+    *out = r;
+    return 0;
+
+rollback:
+    tx_rollback(c, op);
+    return err;
+}
+
+static int room_get(struct store_conn *c, int64_t id, struct store_room *out)
+{
+    static const char op[] = "room_get";
+    assert(c);
+    if (!out)
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, S_ROOM_GET, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_i64(s, 1, id, &rc);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    int err;
+    if (rc == SQLITE_ROW)
+        err = room_from_row(c, s, out, op);
+    else if (rc == SQLITE_DONE)
+        err = ONAIR_ENOTFOUND;
+    else
+        err = fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+/* Runs an existence query bound to (a, b): *out is whether a row came back. */
+static int exists2(struct store_conn *c, enum stmt_id id, int64_t a, int64_t b, bool *out,
+                   const char *op)
+{
+    if (!out)
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, id, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_i64(s, 1, a, &rc);
+    bind_i64(s, 2, b, &rc);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s);
+    int err = 0;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        *out = rc == SQLITE_ROW;
+    else
+        err = fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+static int room_is_member(struct store_conn *c, int64_t room_id, int64_t user_id, bool *out)
+{
+    assert(c);
+    return exists2(c, S_ROOM_IS_MEMBER, room_id, user_id, out, "room_is_member");
+}
+
+static int room_list(struct store_conn *c, int64_t user_id, struct store_room **out, size_t *n)
+{
+    static const char op[] = "room_list";
+    assert(c);
+    if (!out || !n)
+        return ONAIR_EINVAL;
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = prep(c, S_ROOM_LIST, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    /* No user has id 0, so 0 matches no membership: public rooms only. */
+    bind_i64(s, 1, user_id > 0 ? user_id : 0, &rc);
+    bind_i64(s, 2, STORE_ROOM_LIST_MAX, &rc);
+    struct store_room *arr = NULL;
+    size_t len = 0, cap = 0;
+    int err = 0;
+    if (rc == SQLITE_OK) {
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            if (len == cap) {
+                cap = cap ? cap * 2 : 16;
+                arr = xrealloc(arr, cap * sizeof *arr);
+            }
+            if ((err = room_from_row(c, s, &arr[len], op)))
+                break;
+            len++;
+        }
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    done(s);
+    if (err || len == 0) {
+        free(arr);
+        return err;
+    }
+    *out = arr;
+    *n = len;
+    return 0;
+}
+
+/* ---- moderators ---- */
+
+static int moderator_add(struct store_conn *c, int64_t channel_id, int64_t user_id)
+{
+    static const char op[] = "moderator_add";
+    assert(c);
+    sqlite3_stmt *s = prep(c, S_MOD_ADD, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_i64(s, 1, channel_id, &rc);
+    bind_i64(s, 2, user_id, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    int err = 0;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        err = ONAIR_ENOTFOUND;
+    else if (rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+/* Steps a DELETE the caller has bound: ENOTFOUND when no row went. Resets. */
+static int delete_one(struct store_conn *c, sqlite3_stmt *s, const char *op)
+{
+    int rc = run(s);
+    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+    if (!err && sqlite3_changes(c->db) == 0)
+        err = ONAIR_ENOTFOUND;
+    done(s);
+    return err;
+}
+
+static int moderator_remove(struct store_conn *c, int64_t channel_id, int64_t user_id)
+{
+    static const char op[] = "moderator_remove";
+    assert(c);
+    sqlite3_stmt *s = prep(c, S_MOD_REMOVE, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_i64(s, 1, channel_id, &rc);
+    bind_i64(s, 2, user_id, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    return delete_one(c, s, op);
+}
+
+static int moderator_check(struct store_conn *c, int64_t channel_id, int64_t user_id, bool *out)
+{
+    assert(c);
+    return exists2(c, S_MOD_CHECK, channel_id, user_id, out, "moderator_check");
+}
+
+static int moderator_list(struct store_conn *c, int64_t channel_id, struct store_user **out,
+                          size_t *n)
+{
+    static const char op[] = "moderator_list";
+    assert(c);
+    if (!out || !n)
+        return ONAIR_EINVAL;
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = prep(c, S_MOD_LIST, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_i64(s, 1, channel_id, &rc);
+    struct store_user *arr = NULL;
+    size_t len = 0, cap = 0;
+    int err = rc == SQLITE_OK ? 0 : fail(c, rc, op);
+    while (!err) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8;
+            arr = xrealloc(arr, cap * sizeof *arr);
+        }
+        err = read_user(c, s, &arr[len], op);
+        if (err == ONAIR_ENOTFOUND) { /* no more rows */
+            err = 0;
+            break;
+        }
+        if (!err)
+            len++;
+    }
+    done(s);
+    if (err || len == 0) {
+        free(arr);
+        return err;
+    }
+    *out = arr;
+    *n = len;
+    return 0;
+}
+
+/* ---- bans and slow mode ---- */
+
+static int ban_set(struct store_conn *c, const char *room, int64_t user_id, int64_t until_ms,
+                   const char *reason)
+{
+    static const char op[] = "ban_set";
+    assert(c);
+    if (!reason)
+        reason = "";
+    if (!room_ok(room) || until_ms < 0 || !text_fits(reason, STORE_REASON_MAX, true))
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, S_BAN_SET, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    bind_i64(s, 2, user_id, &rc);
+    bind_i64(s, 3, until_ms, &rc);
+    bind_text(s, 4, reason, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    int err = 0;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        err = ONAIR_ENOTFOUND;
+    else if (rc != SQLITE_DONE)
+        err = fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+static int ban_clear(struct store_conn *c, const char *room, int64_t user_id)
+{
+    static const char op[] = "ban_clear";
+    assert(c);
+    if (!room_ok(room))
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, S_BAN_CLEAR, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    bind_i64(s, 2, user_id, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    return delete_one(c, s, op);
+}
+
+static int ban_check(struct store_conn *c, const char *room, int64_t user_id, int64_t now,
+                     bool *banned, int64_t *until_ms)
+{
+    static const char op[] = "ban_check";
+    assert(c);
+    if (!room_ok(room) || !banned || !until_ms)
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, S_BAN_GET, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    bind_i64(s, 2, user_id, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    int64_t until = 0;
+    bool found;
+    int err = one_i64(c, s, &until, &found, op);
+    if (err)
+        return err;
+    /* A timeout that has ended is no ban; its row stays until replaced. */
+    *banned = found && (until == 0 || until > now);
+    *until_ms = *banned ? until : 0;
+    return 0;
+}
+
+static int room_slow_set(struct store_conn *c, const char *room, int seconds)
+{
+    static const char op[] = "room_slow_set";
+    assert(c);
+    if (!room_ok(room) || seconds < 0 || seconds > STORE_SLOW_MAX)
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, S_SLOW_SET, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    bind_i64(s, 2, seconds, &rc);
+    if (rc == SQLITE_OK)
+        rc = run(s);
+    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+    done(s);
+    return err;
+}
+
+static int room_slow_get(struct store_conn *c, const char *room, int *seconds)
+{
+    static const char op[] = "room_slow_get";
+    assert(c);
+    if (!room_ok(room) || !seconds)
+        return ONAIR_EINVAL;
+    sqlite3_stmt *s = prep(c, S_SLOW_GET, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    bind_text(s, 1, room, &rc);
+    if (rc != SQLITE_OK) {
+        done(s);
+        return fail(c, rc, op);
+    }
+    int64_t v = 0;
+    bool found;
+    int err = one_i64(c, s, &v, &found, op);
+    if (err)
+        return err;
+    /* The schema and room_slow_set keep it in 0..STORE_SLOW_MAX. */
+    *seconds = found && v > 0 && v <= STORE_SLOW_MAX ? (int)v : 0;
+    return 0;
+}
+
 const struct store_backend store_sqlite_backend = {
     .name = "sqlite",
     .open = conn_open,
@@ -1207,4 +2490,23 @@ const struct store_backend store_sqlite_backend = {
     .refresh_revoke = refresh_revoke,
     .refresh_revoke_family = refresh_revoke_family,
     .revoked_families_since = revoked_families_since,
+    .chat_append = chat_append,
+    .chat_last_seq = chat_last_seq,
+    .chat_since = chat_since,
+    .chat_history = chat_history,
+    .chat_search = chat_search,
+    .chat_clear = chat_clear,
+    .room_create = room_create,
+    .room_get = room_get,
+    .room_is_member = room_is_member,
+    .room_list = room_list,
+    .moderator_add = moderator_add,
+    .moderator_remove = moderator_remove,
+    .moderator_check = moderator_check,
+    .moderator_list = moderator_list,
+    .ban_set = ban_set,
+    .ban_clear = ban_clear,
+    .ban_check = ban_check,
+    .room_slow_set = room_slow_set,
+    .room_slow_get = room_slow_get,
 };

@@ -65,6 +65,59 @@ struct store_refresh {
     int64_t expires_at; /* unix ms */
 };
 
+/* ---- chat (issue 4; donations of issue 5 share the event log) ---- */
+
+#define STORE_ROOM_MAX 64               /* "channel:{name}" or "room:{id}" */
+#define STORE_TEXT_MAX 2048             /* bytes of UTF-8: 500 characters of Korean fit */
+#define STORE_REASON_MAX 400            /* ban reason, bytes */
+#define STORE_CHAT_PAGE_MAX 1000        /* largest limit chat_since / chat_history take */
+#define STORE_SEARCH_PAGE_MAX 100       /* largest limit chat_search takes */
+#define STORE_SEARCH_QUERY_MAX 128      /* bytes of a search query */
+#define STORE_SEARCH_SHORT_WINDOW 10000 /* events a 1-2 character query scans first */
+#define STORE_SEARCH_SHORT_TERMS 128    /* trigrams a 1-2 character query may expand to */
+#define STORE_ROOM_MEMBERS_MAX 1000     /* members room_create takes besides the owner */
+#define STORE_ROOM_LIST_MAX 500         /* rooms room_list returns at most */
+#define STORE_SLOW_MAX 86400            /* slow mode, seconds */
+
+/* Highlight markers in search snippets (see chat_search). */
+#define STORE_HL_OPEN '\x02'
+#define STORE_HL_CLOSE '\x03'
+
+/* One event of a room's log. Every event of a room (message, donation,
+ * deletion, system notice) has the room's next seq: the chat writer assigns
+ * it, the store only keeps it. Unset optional fields are 0 / "". */
+struct store_chat_event {
+    char room[STORE_ROOM_MAX + 1];
+    int64_t seq;     /* > 0 */
+    char type[16];   /* "message", "donation", "deleted", "system" */
+    int64_t user_id; /* 0 = none (system) */
+    char username[STORE_USERNAME_MAX + 1];
+    char text[STORE_TEXT_MAX + 1];
+    int64_t amount;  /* donation points, >= 0 */
+    int64_t ts;      /* unix ms */
+    int64_t ref_seq; /* "deleted": the seq of the message it deletes */
+    char client_id[STORE_KEY_MAX + 1];
+    bool deleted; /* read back only: a later "deleted" event or a clear hid this
+                   * message; its text then comes back empty */
+};
+
+/* One search result: the event, its id (the cursor for the next page) and
+ * its text with every match wrapped in STORE_HL_OPEN ... STORE_HL_CLOSE. */
+struct store_search_hit {
+    struct store_chat_event ev;
+    int64_t id;
+    char snippet[STORE_TEXT_MAX + 64];
+};
+
+/* A user room ("room:{id}"). */
+struct store_room {
+    int64_t id;
+    char title[STORE_TITLE_MAX + 1];
+    bool private_;
+    int64_t owner_id;
+    int64_t created_at; /* unix ms */
+};
+
 struct store_conn;
 
 struct store_options {
@@ -145,6 +198,112 @@ struct store_backend {
      * each one, in family order, only after the whole read succeeded. */
     int (*revoked_families_since)(struct store_conn *c, int64_t since,
                                   void (*fn)(const char *family, void *arg), void *arg);
+
+    /* ---- chat (issue 4) ----
+     *
+     * Rooms are strings ("channel:alice", "room:17"); a room argument must be
+     * 1..STORE_ROOM_MAX bytes (else EINVAL). Pages are malloc'd arrays
+     * (free() them; *n may be 0 with *out NULL). */
+
+    /* Stores events (of any rooms, seqs already assigned) in ONE transaction
+     * (group commit): all or nothing, durable when it returns 0.
+     * ECONFLICT, and nothing of the batch stored, when an event's seq is not
+     * above the highest seq stored for its room (taken, or out of order):
+     * within a room seqs only grow, so seq order is storage order. Gaps are
+     * the writer's business and are stored as they come.
+     * EINVAL (nothing stored) for an unknown type, a seq <= 0, a negative
+     * amount, a string not NUL-terminated inside its field, or a "deleted"
+     * event whose ref_seq is not in 1..seq-1.
+     * A "deleted" event also marks the message or donation ref_seq of its
+     * room deleted (out of search, text hidden); one that names nothing
+     * deletable is stored anyway (the caller checks before assigning a seq).
+     * n == 0 is 0. */
+    int (*chat_append)(struct store_conn *c, const struct store_chat_event *ev, size_t n);
+    /* Highest seq stored for room, 0 if none. */
+    int (*chat_last_seq)(struct store_conn *c, const char *room, int64_t *out);
+    /* Events of room with seq > after_seq, oldest first, at most limit
+     * (1..STORE_CHAT_PAGE_MAX, else EINVAL): replay for `since`. */
+    int (*chat_since)(struct store_conn *c, const char *room, int64_t after_seq, size_t limit,
+                      struct store_chat_event **out, size_t *n);
+    /* Events of room with seq < before_seq (before_seq <= 0: from the
+     * newest), newest first, at most limit (1..STORE_CHAT_PAGE_MAX). */
+    int (*chat_history)(struct store_conn *c, const char *room, int64_t before_seq, size_t limit,
+                        struct store_chat_event **out, size_t *n);
+    /* Substring search over the text of messages and donations that are not
+     * deleted, in one room or in all (room NULL), newest first, at most limit
+     * (1..STORE_SEARCH_PAGE_MAX) hits with id < before_id (before_id <= 0:
+     * from the newest); the next page passes the last hit's id.
+     * query: 1..STORE_SEARCH_QUERY_MAX bytes (else EINVAL), matched as a
+     * literal string (no operators, no wildcards), ASCII case-insensitively.
+     * Queries of 3+ characters are answered by the trigram index, over
+     * everything stored. A query of 1-2 characters makes no trigram of its
+     * own: the newest STORE_SEARCH_SHORT_WINDOW events below the cursor (of
+     * the room, or of all rooms) are scanned first; if they neither fill
+     * the page nor are all there is, the index is asked for every trigram
+     * that starts with the query. Only if more than STORE_SEARCH_SHORT_TERMS
+     * trigrams do (a string so common it has that many different
+     * continuations) is the answer limited to the scanned window.
+     * The snippet is the whole text with each match (overlapping ones merged)
+     * between STORE_HL_OPEN and STORE_HL_CLOSE; those two bytes never appear
+     * in it otherwise (replaced by spaces). It ends early, well-formed, if
+     * the markers would overflow it. Matches that differ beyond ASCII case
+     * (e.g. "É" for "é") may be found but are not marked. */
+    int (*chat_search)(struct store_conn *c, const char *query, const char *room, int64_t before_id,
+                       size_t limit, struct store_search_hit **out, size_t *n);
+    /* Marks every message and donation of room that is stored now deleted
+     * (out of search, text hidden); the writer then appends a "system" event.
+     * A big room is cleared oldest first in chunks of one transaction each,
+     * each recording how far it got: the chat writer waits for one chunk at
+     * most, and after an error part-way the next call resumes where it
+     * stopped. Events appended meanwhile are not cleared. */
+    int (*chat_clear)(struct store_conn *c, const char *room);
+
+    /* User rooms. The owner is always a member; member_ids may repeat or
+     * include the owner (at most STORE_ROOM_MEMBERS_MAX, else EINVAL).
+     * title: 1..STORE_TITLE_MAX bytes. ENOTFOUND if the owner or a member is
+     * not a user (nothing is created). */
+    int (*room_create)(struct store_conn *c, int64_t owner_id, const char *title, bool private_,
+                       const int64_t *member_ids, size_t nmembers, int64_t now,
+                       struct store_room *out);
+    /* ENOTFOUND for an unknown room. */
+    int (*room_get)(struct store_conn *c, int64_t id, struct store_room *out);
+    /* Whether user_id was made a member (the owner is). Says nothing about
+     * public rooms, which anyone may join. */
+    int (*room_is_member)(struct store_conn *c, int64_t room_id, int64_t user_id, bool *out);
+    /* Public rooms and the private rooms user_id is a member of (user_id 0:
+     * public only), newest first, at most STORE_ROOM_LIST_MAX. */
+    int (*room_list)(struct store_conn *c, int64_t user_id, struct store_room **out, size_t *n);
+
+    /* Channel moderators (the owner is not one unless added). Adding is
+     * idempotent; ENOTFOUND for an unknown channel or user. */
+    int (*moderator_add)(struct store_conn *c, int64_t channel_id, int64_t user_id);
+    /* ENOTFOUND if user_id is not a moderator of channel_id. */
+    int (*moderator_remove)(struct store_conn *c, int64_t channel_id, int64_t user_id);
+    int (*moderator_check)(struct store_conn *c, int64_t channel_id, int64_t user_id, bool *out);
+    /* By username; password_hash is left empty. */
+    int (*moderator_list)(struct store_conn *c, int64_t channel_id, struct store_user **out,
+                          size_t *n);
+
+    /* Bans and timeouts: until_ms is the end of a timeout (unix ms) or 0 for
+     * a ban. ban_set replaces any earlier ban of the user in the room;
+     * reason may be NULL (stored as ""), at most STORE_REASON_MAX bytes.
+     * ENOTFOUND for an unknown user, EINVAL for until_ms < 0. */
+    int (*ban_set)(struct store_conn *c, const char *room, int64_t user_id, int64_t until_ms,
+                   const char *reason);
+    /* ENOTFOUND if user_id has no ban or timeout in room (one that has
+     * ended still counts: it is cleared like any other). */
+    int (*ban_clear)(struct store_conn *c, const char *room, int64_t user_id);
+    /* Whether user_id is banned in room at now: a ban, or a timeout with
+     * until_ms > now. *until_ms gets its end (0: permanent), or 0 when
+     * not banned. */
+    int (*ban_check)(struct store_conn *c, const char *room, int64_t user_id, int64_t now,
+                     bool *banned, int64_t *until_ms);
+
+    /* Slow mode of any room, channel or user room alike (the one place it is
+     * kept): at most one message per `seconds` per user, 0 = off.
+     * EINVAL outside 0..STORE_SLOW_MAX. A room never set reads 0. */
+    int (*room_slow_set)(struct store_conn *c, const char *room, int seconds);
+    int (*room_slow_get)(struct store_conn *c, const char *room, int *seconds);
 };
 
 extern const struct store_backend store_sqlite_backend;
