@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "api/api.h"
@@ -20,6 +21,9 @@
 #include "auth/limiter.h"
 #include "auth/password.h"
 #include "auth/revoked.h"
+#include "chat/filter.h"
+#include "chat/hub.h"
+#include "chat/session.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -93,6 +97,13 @@ static void reset_live(struct store_conn *conn, const struct store_backend *b, v
     int rc = b->channels_reset_live(conn);
     if (rc)
         log_warn("main", "could not reset live channels", "err=\"%s\"", onair_strerror(rc));
+}
+
+static void on_live(const char *channel, int64_t channel_id, bool live, void *arg)
+{
+    (void)channel_id;
+    (void)arg;
+    chat_hub_live(channel, live);
 }
 
 static int make_dir(const char *path)
@@ -178,6 +189,32 @@ int main(int argc, char **argv)
     struct http_router *router = http_router_new();
     api_register(router, &app);
     hls_serve_register(router);
+    /* The banned-word list: a missing file means no filter (logged), a bad
+     * one refuses to start so the operator notices. */
+    static struct chat_filter_holder filter;
+    struct chat_filter *f0 = NULL;
+    const char *words = config_str(&cfg, CFG_BANNED_WORDS);
+    if (words[0]) {
+        f0 = chat_filter_load_file(words, err, sizeof err);
+        if (!f0) {
+            if (access(words, F_OK) == 0) {
+                fprintf(stderr, "onair: banned-words %s: %s\n", words, err);
+                return 2;
+            }
+            log_warn("chat", "no banned-word list; chat is unfiltered", "path=%s", words);
+        }
+    }
+    if (!f0)
+        f0 = chat_filter_load("", 0, err, sizeof err);
+    chat_filter_holder_init(&filter, f0);
+    struct chat_session_options copt = {
+        .filter = &filter,
+        .max_message = 16384,
+        .max_queue = 1u << 20,
+        .rate_count = 10,
+        .rate_window_ms = 10000,
+    };
+    chat_session_register(router, &app, &copt);
     hls_record_register(router);
     if (config_int(&cfg, CFG_RECORD)) {
         char rdir[CONFIG_VALUE_MAX + 16];
@@ -189,6 +226,7 @@ int main(int argc, char **argv)
     http_router_set_fallback(router, http_static_handle, web);
     http_metrics_register(router);
     rtmp_metrics_register();
+    metrics_register(chat_hub_metrics, NULL);
     metrics_register(store_metrics, app.store);
 
     unsigned workers = (unsigned)config_int(&cfg, CFG_WORKERS);
@@ -222,6 +260,7 @@ int main(int argc, char **argv)
         .grace_ms = config_int(&cfg, CFG_GRACE_MS),
         .max_message = (uint32_t)config_int(&cfg, CFG_RTMP_MAX_MESSAGE),
         .handshake_timeout_ms = 10000,
+        .on_live = on_live,
         .idle_timeout_ms = (uint64_t)config_int(&cfg, CFG_RTMP_IDLE_TIMEOUT_MS),
     };
     int http_port = cfg.port[CFG_HTTP];
@@ -248,6 +287,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "onair: %s\n", err);
         return 2;
     }
+    struct chat_options chopt = {
+        .ring = 1000, .replay_max = 10000, .queue_max = 100000, .batch_max = 512};
+    if (chat_hub_start(app.store, loops, &chopt) != 0)
+        return 1;
     if (loop_group_start(loops) != 0)
         return 1;
 
@@ -270,7 +313,18 @@ int main(int argc, char **argv)
         if (sigwait(&sigs, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_info("main", "SIGHUP: nothing to reload yet", NULL);
+            /* Reload the banned words; readers switch over without a pause. */
+            if (words[0]) {
+                struct chat_filter *nf = chat_filter_load_file(words, err, sizeof err);
+                if (nf) {
+                    chat_filter_holder_set(&filter, nf);
+                    log_info("chat", "banned words reloaded", "words=%zu", chat_filter_words(nf));
+                } else {
+                    char q[300];
+                    log_warn("chat", "banned words not reloaded; keeping the old list", "err=%s",
+                             log_quote(q, sizeof q, err));
+                }
+            }
             continue;
         }
         log_info("main", "shutting down", "signal=%d", sig);
@@ -287,10 +341,14 @@ int main(int argc, char **argv)
                  http_server_connections());
         exit_code = 0;
     }
+    /* The chat writer has its own store connection and posts to the loops:
+     * stop it while both still exist. */
+    chat_hub_stop();
     store_close(app.store);
     loop_group_stop(loops);
     loop_group_join(loops);
     hls_record_stop(); /* after the loops: the last segments are queued by then */
+    chat_filter_holder_free(&filter);
     free(lctx);
     http_static_free(web);
     http_router_free(router);

@@ -12,6 +12,7 @@
 #include "api/internal.h"
 #include "auth/revoked.h"
 #include "auth/token.h"
+#include "chat/hub.h"
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
@@ -78,9 +79,12 @@ json_t *api__time_json(int64_t ms)
 
 json_t *api__channel_json(const struct store_channel *ch)
 {
+    /* Viewers: connections joined to the channel's chat room right now. */
+    char room[STORE_USERNAME_MAX + 16];
+    snprintf(room, sizeof room, "channel:%s", ch->name);
     return json_pack("{s:I,s:s,s:s,s:b,s:i,s:o}", "id", (json_int_t)ch->id, "name", ch->name,
-                     "title", ch->title, "live", ch->live, "viewers", 0, "started_at",
-                     api__time_json(ch->live ? ch->started_at : 0));
+                     "title", ch->title, "live", ch->live, "viewers", (int)chat_hub_viewers(room),
+                     "started_at", api__time_json(ch->live ? ch->started_at : 0));
 }
 
 int api__sign_access(struct app *app, int64_t user_id, const char *username, const char *sid,
@@ -170,4 +174,5 @@ void api_register(struct http_router *r, struct app *app)
     api__register_system(r, app);
     api__register_auth(r, app);
     api__register_channels(r, app);
+    api__register_rooms(r, app);
 }

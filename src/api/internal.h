@@ -46,5 +46,6 @@ json_t *api__token_pair_json(struct app *app, const char *access, const char *re
 void api__register_auth(struct http_router *r, struct app *app);
 void api__register_channels(struct http_router *r, struct app *app);
 void api__register_system(struct http_router *r, struct app *app);
+void api__register_rooms(struct http_router *r, struct app *app);
 
 #endif

@@ -92,6 +92,9 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_RECORD] = {"record", CONFIG_INT, "0", 0, 1,
                     "1: record every broadcast to <data>/recordings as a VOD playlist, served "
                     "at /vod/<channel>/<broadcast>/index.m3u8"},
+    [CFG_BANNED_WORDS] = {"banned-words", CONFIG_STRING, "./etc/banned-words.txt", 0, 0,
+                          "chat word list (one per line) masked with '*'; reloaded on SIGHUP; "
+                          "empty: no filter"},
 };
 
 static int find(const char *name, size_t len)

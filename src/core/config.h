@@ -58,6 +58,7 @@ enum config_id {
     CFG_TRANSCODE_MAX_CHILDREN,
     CFG_LADDER,
     CFG_RECORD,
+    CFG_BANNED_WORDS,
     CFG__COUNT
 };
 

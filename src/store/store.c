@@ -180,6 +180,28 @@ int store_run_sync(struct store *s, store_job_fn job, void *arg)
     return 0;
 }
 
+struct store_conn *store_conn_open(struct store *s)
+{
+    struct store_conn *c = NULL;
+    int rc = s->backend->open(&s->opt, &c);
+    if (rc) {
+        log_err("store", "cannot open a connection", "err=\"%s\"", onair_strerror(rc));
+        return NULL;
+    }
+    return c;
+}
+
+void store_conn_close(struct store *s, struct store_conn *c)
+{
+    if (c)
+        s->backend->close(c);
+}
+
+const struct store_backend *store_backend_of(const struct store *s)
+{
+    return s->backend;
+}
+
 unsigned store_queue_depth(const struct store *s)
 {
     struct store *m = (struct store *)s;

@@ -333,6 +333,13 @@ int store_submit(struct store *s, struct loop *origin, store_job_fn job, store_d
  * admin commands, tests). Blocks. */
 int store_run_sync(struct store *s, store_job_fn job, void *arg);
 
+/* A connection of the caller's own, for a thread that owns its database
+ * work outright (the chat writer). Close it with store_conn_close. NULL and
+ * logged on failure. */
+struct store_conn *store_conn_open(struct store *s);
+void store_conn_close(struct store *s, struct store_conn *c);
+const struct store_backend *store_backend_of(const struct store *s);
+
 /* Jobs waiting plus running right now (for /metrics). Any thread. */
 unsigned store_queue_depth(const struct store *s);
 

@@ -1,0 +1,675 @@
+/*
+ * hub.c - the chat writer thread and room fan-out. See hub.h.
+ */
+#include "chat/hub.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/alloc.h"
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/metrics.h"
+#include "store/store.h"
+#include "ws/conn.h"
+
+#define MAX_LOOPS 64
+#define PRESENCE_MS 2000
+
+struct ring_ev {
+    int64_t seq;
+    struct bytes *frame;
+};
+
+struct chat_room {
+    struct chat_room *next; /* registry list */
+    char name[STORE_ROOM_MAX + 1];
+    /* Writer thread only: */
+    bool loaded, exists, private_;
+    int64_t room_id; /* room:{id} rooms */
+    int64_t last_seq;
+    struct ring_ev *ring;
+    unsigned ring_head, ring_count;
+    unsigned presence_sent;
+    /* Shared: */
+    atomic_uint subs_on[MAX_LOOPS]; /* live subscribers per loop */
+    atomic_uint viewers;
+    /* Loop-owned: subs[i] is touched only by loop i. */
+    struct chat_sub *subs[MAX_LOOPS];
+};
+
+enum req_kind { REQ_SEND, REQ_JOIN, REQ_LIVE };
+
+struct req {
+    struct req *next;
+    enum req_kind kind;
+    struct loop *loop;
+    struct chat_send send;
+    chat_sent_fn sent;
+    struct chat_sub *sub;
+    int64_t user_id, since;
+    chat_join_fn joined;
+    void *arg;
+    bool live;
+    int64_t enqueued_ns;
+};
+
+static struct {
+    struct store *store;
+    struct loop_group *loops;
+    struct chat_options opt;
+    pthread_t thread;
+    pthread_mutex_t lock; /* queue and registry */
+    pthread_cond_t more;
+    struct req *head, *tail;
+    unsigned queued;
+    bool stopping, started;
+    struct chat_room *rooms;
+} hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
+
+static atomic_uint_fast64_t m_joins, m_sent, m_deliveries, m_batches, m_batch_events;
+static struct metrics_histogram m_ack_latency, m_fanout_latency;
+
+/* ---- JSON ---- */
+
+void chat_event_json(struct buf *out, const struct store_chat_event *ev)
+{
+    json_t *o;
+    if (strcmp(ev->type, "donation") == 0)
+        o = json_pack("{s:s,s:s,s:I,s:{s:I,s:s},s:I,s:s,s:I}", "type", "donation", "room", ev->room,
+                      "seq", (json_int_t)ev->seq, "user", "id", (json_int_t)ev->user_id, "name",
+                      ev->username, "amount", (json_int_t)ev->amount, "message", ev->text, "ts",
+                      (json_int_t)ev->ts);
+    else if (strcmp(ev->type, "deleted") == 0)
+        o = json_pack("{s:s,s:s,s:I,s:I,s:I}", "type", "deleted", "room", ev->room, "seq",
+                      (json_int_t)ev->ref_seq, "event_seq", (json_int_t)ev->seq, "ts",
+                      (json_int_t)ev->ts);
+    else if (strcmp(ev->type, "system") == 0)
+        o = json_pack("{s:s,s:s,s:I,s:s,s:I}", "type", "system", "room", ev->room, "seq",
+                      (json_int_t)ev->seq, "text", ev->text, "ts", (json_int_t)ev->ts);
+    else
+        o = json_pack("{s:s,s:s,s:I,s:{s:I,s:s},s:s,s:I}", "type", "message", "room", ev->room,
+                      "seq", (json_int_t)ev->seq, "user", "id", (json_int_t)ev->user_id, "name",
+                      ev->username, "text", ev->deleted ? "" : ev->text, "ts", (json_int_t)ev->ts);
+    if (o && ev->client_id[0] && strcmp(ev->type, "message") == 0)
+        json_object_set_new(o, "client_id", json_string(ev->client_id));
+    if (o && ev->deleted)
+        json_object_set_new(o, "deleted", json_true());
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (text)
+        buf_append_str(out, text);
+    free(text);
+}
+
+static struct bytes *event_frame(const struct store_chat_event *ev)
+{
+    struct buf b;
+    buf_init(&b, 0);
+    chat_event_json(&b, ev);
+    struct bytes *f = ws_frame_text(b.data ? b.data : "{}", b.len);
+    buf_free(&b);
+    return f;
+}
+
+/* ---- loops' side ---- */
+
+struct fanout {
+    struct chat_room *room;
+    struct bytes *frame;
+    int64_t seq; /* 0: unsequenced (presence, live) */
+    int64_t made_ns;
+};
+
+static void on_fanout(void *arg)
+{
+    struct fanout *f = arg;
+    struct loop *l = loop_current();
+    unsigned n = 0;
+    for (struct chat_sub *s = f->room->subs[l->index]; s; s = s->next) {
+        if (f->seq && f->seq <= s->last_seq)
+            continue; /* already had it in its replay */
+        if (f->seq)
+            s->last_seq = f->seq;
+        s->deliver(s, f->frame);
+        n++;
+    }
+    atomic_fetch_add_explicit(&m_deliveries, n, memory_order_relaxed);
+    metrics_histogram_observe(&m_fanout_latency, (double)(clock_mono_ns() - f->made_ns) / 1e9);
+    bytes_unref(f->frame);
+    free(f);
+}
+
+static void publish(struct chat_room *r, struct bytes *frame, int64_t seq)
+{
+    int64_t now = clock_mono_ns();
+    for (unsigned i = 0; i < hub.loops->count && i < MAX_LOOPS; i++) {
+        if (!atomic_load(&r->subs_on[i]))
+            continue;
+        struct fanout *f = xmalloc(sizeof *f);
+        *f = (struct fanout){r, bytes_ref(frame), seq, now};
+        if (loop_post(&hub.loops->loops[i], on_fanout, f) != 0) {
+            bytes_unref(f->frame);
+            free(f);
+        }
+    }
+}
+
+struct join_done {
+    struct req *req;
+    struct chat_room *room;
+    struct chat_joined j;
+};
+
+static void on_joined(void *arg)
+{
+    struct join_done *d = arg;
+    struct chat_sub *s = d->req->sub;
+    struct loop *l = loop_current();
+    if (d->j.rc == 0) {
+        if (s->room == NULL) {
+            /* Left before the join completed: undo the count taken for it. */
+            atomic_fetch_sub(&d->room->subs_on[l->index], 1);
+            atomic_fetch_sub(&d->room->viewers, 1);
+        } else {
+            s->room = d->room;
+            s->last_seq = d->j.last_seq;
+            s->active = true;
+            s->next = d->room->subs[l->index];
+            d->room->subs[l->index] = s;
+        }
+    }
+    d->req->joined(s, &d->j, d->req->arg);
+    for (size_t i = 0; i < d->j.nreplay; i++)
+        bytes_unref(d->j.replay[i]);
+    free(d->j.replay);
+    free(d->req);
+    free(d);
+}
+
+struct sent_done {
+    chat_sent_fn fn;
+    void *arg;
+    int rc;
+    int64_t seq;
+    int64_t enqueued_ns;
+};
+
+static void on_sent(void *arg)
+{
+    struct sent_done *d = arg;
+    if (d->rc == 0)
+        metrics_histogram_observe(&m_ack_latency, (double)(clock_mono_ns() - d->enqueued_ns) / 1e9);
+    d->fn(d->arg, d->rc, d->seq);
+    free(d);
+}
+
+static void reply_sent(struct req *q, int rc, int64_t seq)
+{
+    struct sent_done *d = xmalloc(sizeof *d);
+    *d = (struct sent_done){q->sent, q->arg, rc, seq, q->enqueued_ns};
+    if (loop_post(q->loop, on_sent, d) != 0)
+        free(d);
+}
+
+void chat_hub_leave(struct loop *l, struct chat_sub *s)
+{
+    struct chat_room *r = s->room;
+    s->room = NULL;
+    if (!s->active || !r)
+        return; /* pending join: on_joined undoes it */
+    s->active = false;
+    struct chat_sub **pp = &r->subs[l->index];
+    while (*pp && *pp != s)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = s->next;
+    atomic_fetch_sub(&r->subs_on[l->index], 1);
+    atomic_fetch_sub(&r->viewers, 1);
+}
+
+/* ---- writer thread ---- */
+
+static struct chat_room *room_find_locked(const char *name)
+{
+    for (struct chat_room *r = hub.rooms; r; r = r->next)
+        if (strcmp(r->name, name) == 0)
+            return r;
+    return NULL;
+}
+
+static void ring_push(struct chat_room *r, int64_t seq, struct bytes *frame)
+{
+    unsigned cap = hub.opt.ring;
+    if (r->ring_count == cap) {
+        bytes_unref(r->ring[r->ring_head].frame);
+        r->ring[r->ring_head] = (struct ring_ev){seq, frame};
+        r->ring_head = (r->ring_head + 1) % cap;
+    } else {
+        r->ring[(r->ring_head + r->ring_count) % cap] = (struct ring_ev){seq, frame};
+        r->ring_count++;
+    }
+}
+
+/* The room, loaded (existence, last seq, recent history) on first use. */
+static struct chat_room *room_load(struct store_conn *c, const struct store_backend *b,
+                                   const char *name)
+{
+    pthread_mutex_lock(&hub.lock);
+    struct chat_room *r = room_find_locked(name);
+    pthread_mutex_unlock(&hub.lock);
+    if (r && r->loaded)
+        return r;
+    bool exists = false, priv = false;
+    int64_t room_id = 0;
+    if (strncmp(name, "channel:", 8) == 0) {
+        struct store_channel ch;
+        exists = b->channel_by_name(c, name + 8, &ch) == 0;
+    } else if (strncmp(name, "room:", 5) == 0) {
+        char *end;
+        long long id = strtoll(name + 5, &end, 10);
+        struct store_room sr;
+        if (*end == '\0' && id > 0 && b->room_get(c, id, &sr) == 0) {
+            exists = true;
+            priv = sr.private_;
+            room_id = id;
+        }
+    }
+    if (!exists)
+        return NULL;
+    if (!r) {
+        r = xcalloc(1, sizeof *r);
+        snprintf(r->name, sizeof r->name, "%s", name);
+        r->ring = xcalloc(hub.opt.ring, sizeof *r->ring);
+        pthread_mutex_lock(&hub.lock);
+        r->next = hub.rooms;
+        hub.rooms = r;
+        pthread_mutex_unlock(&hub.lock);
+    }
+    r->exists = true;
+    r->private_ = priv;
+    r->room_id = room_id;
+    if (b->chat_last_seq(c, name, &r->last_seq) != 0)
+        return NULL;
+    /* Recent history into the ring, so most `since` replays need no query. */
+    int64_t from = r->last_seq > hub.opt.ring ? r->last_seq - hub.opt.ring : 0;
+    struct store_chat_event *evs = NULL;
+    size_t n = 0;
+    if (r->last_seq > 0 && b->chat_since(c, name, from, hub.opt.ring, &evs, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            ring_push(r, evs[i].seq, event_frame(&evs[i]));
+        free(evs);
+    }
+    r->loaded = true;
+    return r;
+}
+
+static void do_join(struct store_conn *c, const struct store_backend *b, struct req *q)
+{
+    struct join_done *d = xcalloc(1, sizeof *d);
+    d->req = q;
+    struct chat_room *r = room_load(c, b, q->send.room);
+    if (!r) {
+        d->j.rc = ONAIR_ENOTFOUND;
+    } else if (r->private_) {
+        bool member = false;
+        if (q->user_id <= 0 || b->room_is_member(c, r->room_id, q->user_id, &member) != 0 ||
+            !member)
+            d->j.rc = ONAIR_EDENIED;
+    }
+    if (d->j.rc == 0) {
+        d->room = r;
+        d->j.last_seq = r->last_seq;
+        int64_t since = q->since;
+        if (since >= 0 && since < r->last_seq) {
+            int64_t oldest = r->ring_count ? r->ring[r->ring_head].seq : r->last_seq + 1;
+            if (r->last_seq - since > (int64_t)hub.opt.replay_max) {
+                d->j.reset = true;
+                since = r->last_seq - (r->ring_count < 50 ? r->ring_count : 50);
+            }
+            if (since + 1 >= oldest) {
+                d->j.replay = xmalloc(r->ring_count * sizeof *d->j.replay);
+                for (unsigned i = 0; i < r->ring_count; i++) {
+                    struct ring_ev *e = &r->ring[(r->ring_head + i) % hub.opt.ring];
+                    if (e->seq > since)
+                        d->j.replay[d->j.nreplay++] = bytes_ref(e->frame);
+                }
+            } else {
+                /* Older than memory: from the store (this thread's own connection). */
+                struct store_chat_event *evs = NULL;
+                size_t n = 0;
+                if (b->chat_since(c, r->name, since, hub.opt.replay_max, &evs, &n) == 0) {
+                    d->j.replay = xmalloc((n ? n : 1) * sizeof *d->j.replay);
+                    for (size_t i = 0; i < n; i++)
+                        if (evs[i].seq <= r->last_seq)
+                            d->j.replay[d->j.nreplay++] = event_frame(&evs[i]);
+                    free(evs);
+                }
+            }
+        }
+        atomic_fetch_add(&r->subs_on[q->loop->index], 1);
+        d->j.viewers = atomic_fetch_add(&r->viewers, 1) + 1;
+        atomic_fetch_add(&m_joins, 1);
+    }
+    if (loop_post(q->loop, on_joined, d) != 0) {
+        free(d->j.replay);
+        free(d);
+        free(q);
+    }
+}
+
+/* Stores and publishes a run of sends: one transaction for all of them. */
+static void flush_sends(struct store_conn *c, const struct store_backend *b, struct req **batch,
+                        size_t n)
+{
+    if (n == 0)
+        return;
+    struct store_chat_event *evs = xcalloc(n, sizeof *evs);
+    struct chat_room **rooms = xcalloc(n, sizeof *rooms);
+    size_t m = 0;
+    int64_t now = clock_wall_ms();
+    for (size_t i = 0; i < n; i++) {
+        struct req *q = batch[i];
+        struct chat_room *r = room_load(c, b, q->send.room);
+        if (!r) {
+            reply_sent(q, ONAIR_ENOTFOUND, 0);
+            free(q);
+            batch[i] = NULL;
+            continue;
+        }
+        /* Seqs are taken in order; last_seq moves only after the commit. */
+        int64_t seq = r->last_seq + 1;
+        for (size_t k = 0; k < m; k++)
+            if (rooms[k] == r && evs[k].seq >= seq)
+                seq = evs[k].seq + 1;
+        struct store_chat_event *e = &evs[m];
+        snprintf(e->room, sizeof e->room, "%s", r->name);
+        e->seq = seq;
+        snprintf(e->type, sizeof e->type, "%s", q->send.type[0] ? q->send.type : "message");
+        e->user_id = q->send.user_id;
+        snprintf(e->username, sizeof e->username, "%s", q->send.username);
+        snprintf(e->text, sizeof e->text, "%s", q->send.text);
+        e->amount = q->send.amount;
+        e->ts = now;
+        snprintf(e->client_id, sizeof e->client_id, "%s", q->send.client_id);
+        rooms[m] = r;
+        batch[m++] = q;
+    }
+    int rc = m ? b->chat_append(c, evs, m) : 0;
+    if (m) {
+        atomic_fetch_add(&m_batches, 1);
+        atomic_fetch_add(&m_batch_events, m);
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (rc == 0) {
+            struct chat_room *r = rooms[i];
+            struct bytes *frame = event_frame(&evs[i]);
+            r->last_seq = evs[i].seq;
+            ring_push(r, evs[i].seq, bytes_ref(frame));
+            reply_sent(batch[i], 0, evs[i].seq); /* ack first: it is durable now */
+            publish(r, frame, evs[i].seq);
+            bytes_unref(frame);
+            atomic_fetch_add(&m_sent, 1);
+        } else {
+            reply_sent(batch[i], rc, 0);
+        }
+        free(batch[i]);
+    }
+    if (rc)
+        log_err("chat", "storing a batch failed; senders get an error", "events=%zu", m);
+    free(evs);
+    free(rooms);
+}
+
+static void presence_tick(void)
+{
+    pthread_mutex_lock(&hub.lock);
+    struct chat_room *r = hub.rooms;
+    pthread_mutex_unlock(&hub.lock);
+    for (; r; r = r->next) {
+        unsigned v = atomic_load(&r->viewers);
+        if (v == r->presence_sent)
+            continue;
+        r->presence_sent = v;
+        char text[160];
+        int n = snprintf(text, sizeof text,
+                         "{\"type\":\"presence\",\"room\":\"%s\",\"viewers\":%u}", r->name, v);
+        struct bytes *f = ws_frame_text(text, (size_t)n);
+        publish(r, f, 0);
+        bytes_unref(f);
+    }
+}
+
+static void do_live(struct req *q)
+{
+    char name[STORE_ROOM_MAX + 16];
+    snprintf(name, sizeof name, "channel:%s", q->send.room);
+    pthread_mutex_lock(&hub.lock);
+    struct chat_room *r = room_find_locked(name);
+    pthread_mutex_unlock(&hub.lock);
+    if (r) {
+        char text[160];
+        int n = snprintf(text, sizeof text, "{\"type\":\"live\",\"room\":\"%s\",\"live\":%s}", name,
+                         q->live ? "true" : "false");
+        struct bytes *f = ws_frame_text(text, (size_t)n);
+        publish(r, f, 0);
+        bytes_unref(f);
+    }
+    free(q);
+}
+
+static void *writer(void *arg)
+{
+    (void)arg;
+    struct store_conn *c = store_conn_open(hub.store);
+    const struct store_backend *b = store_backend_of(hub.store);
+    struct req **batch = xcalloc(hub.opt.batch_max, sizeof *batch);
+    int64_t next_presence = clock_mono_ns() + PRESENCE_MS * 1000000LL;
+    for (;;) {
+        pthread_mutex_lock(&hub.lock);
+        while (!hub.head && !hub.stopping) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 500000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&hub.more, &hub.lock, &ts);
+            if (clock_mono_ns() >= next_presence)
+                break;
+        }
+        struct req *list = hub.head;
+        hub.head = hub.tail = NULL;
+        hub.queued = 0;
+        bool stop = hub.stopping && !list;
+        pthread_mutex_unlock(&hub.lock);
+        if (stop)
+            break;
+        /* In order; consecutive sends share one transaction. */
+        size_t n = 0;
+        while (list) {
+            struct req *q = list;
+            list = q->next;
+            if (!c) {
+                if (q->kind == REQ_SEND)
+                    reply_sent(q, ONAIR_EIO, 0);
+                free(q);
+                continue;
+            }
+            if (q->kind == REQ_SEND) {
+                batch[n++] = q;
+                if (n == hub.opt.batch_max) {
+                    flush_sends(c, b, batch, n);
+                    n = 0;
+                }
+                continue;
+            }
+            flush_sends(c, b, batch, n);
+            n = 0;
+            if (q->kind == REQ_JOIN)
+                do_join(c, b, q);
+            else
+                do_live(q);
+        }
+        if (c)
+            flush_sends(c, b, batch, n);
+        if (clock_mono_ns() >= next_presence) {
+            presence_tick();
+            next_presence = clock_mono_ns() + PRESENCE_MS * 1000000LL;
+        }
+    }
+    free(batch);
+    store_conn_close(hub.store, c);
+    return NULL;
+}
+
+static int enqueue(struct req *q, bool bounded)
+{
+    q->enqueued_ns = clock_mono_ns();
+    pthread_mutex_lock(&hub.lock);
+    if (!hub.started || hub.stopping || (bounded && hub.queued >= hub.opt.queue_max)) {
+        pthread_mutex_unlock(&hub.lock);
+        return hub.stopping ? ONAIR_ECLOSED : ONAIR_EAGAIN;
+    }
+    q->next = NULL;
+    if (hub.tail)
+        hub.tail->next = q;
+    else
+        hub.head = q;
+    hub.tail = q;
+    hub.queued++;
+    pthread_cond_signal(&hub.more);
+    pthread_mutex_unlock(&hub.lock);
+    return 0;
+}
+
+int chat_hub_start(struct store *store, struct loop_group *loops, const struct chat_options *opt)
+{
+    hub.store = store;
+    hub.loops = loops;
+    hub.opt = *opt;
+    if (hub.opt.ring < 16)
+        hub.opt.ring = 16;
+    if (hub.opt.batch_max < 1)
+        hub.opt.batch_max = 1;
+    hub.started = true;
+    if (pthread_create(&hub.thread, NULL, writer, NULL) != 0) {
+        hub.started = false;
+        return ONAIR_EIO;
+    }
+    return 0;
+}
+
+void chat_hub_stop(void)
+{
+    if (!hub.started)
+        return;
+    pthread_mutex_lock(&hub.lock);
+    hub.stopping = true;
+    pthread_cond_broadcast(&hub.more);
+    pthread_mutex_unlock(&hub.lock);
+    pthread_join(hub.thread, NULL);
+    hub.started = false;
+    while (hub.rooms) {
+        struct chat_room *r = hub.rooms;
+        hub.rooms = r->next;
+        for (unsigned i = 0; i < r->ring_count; i++)
+            bytes_unref(r->ring[(r->ring_head + i) % hub.opt.ring].frame);
+        free(r->ring);
+        free(r);
+    }
+}
+
+int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,
+                  int64_t since, chat_join_fn done, void *arg)
+{
+    struct req *q = xcalloc(1, sizeof *q);
+    q->kind = REQ_JOIN;
+    q->loop = l;
+    q->sub = sub;
+    q->user_id = user_id;
+    q->since = since;
+    q->joined = done;
+    q->arg = arg;
+    snprintf(q->send.room, sizeof q->send.room, "%s", room);
+    sub->room = (struct chat_room *)1; /* "joining": cleared by a leave meanwhile */
+    sub->active = false;
+    int rc = enqueue(q, false);
+    if (rc) {
+        sub->room = NULL;
+        free(q);
+    }
+    return rc;
+}
+
+int chat_hub_send(struct loop *l, const struct chat_send *m, chat_sent_fn done, void *arg)
+{
+    struct req *q = xcalloc(1, sizeof *q);
+    q->kind = REQ_SEND;
+    q->loop = l;
+    q->send = *m;
+    q->sent = done;
+    q->arg = arg;
+    int rc = enqueue(q, true);
+    if (rc)
+        free(q);
+    return rc;
+}
+
+unsigned chat_hub_viewers(const char *room)
+{
+    pthread_mutex_lock(&hub.lock);
+    struct chat_room *r = room_find_locked(room);
+    unsigned v = r ? atomic_load(&r->viewers) : 0;
+    pthread_mutex_unlock(&hub.lock);
+    return v;
+}
+
+void chat_hub_live(const char *channel, bool live)
+{
+    struct req *q = xcalloc(1, sizeof *q);
+    q->kind = REQ_LIVE;
+    q->live = live;
+    snprintf(q->send.room, sizeof q->send.room, "%s", channel);
+    if (enqueue(q, false) != 0)
+        free(q);
+}
+
+void chat_hub_metrics(struct buf *out, void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&hub.lock);
+    unsigned queued = hub.queued;
+    pthread_mutex_unlock(&hub.lock);
+    buf_printf(out,
+               "# HELP onair_chat_joins_total Room joins.\n# TYPE onair_chat_joins_total counter\n"
+               "onair_chat_joins_total %llu\n"
+               "# HELP onair_chat_messages_total Events stored and published.\n"
+               "# TYPE onair_chat_messages_total counter\nonair_chat_messages_total %llu\n"
+               "# HELP onair_chat_deliveries_total Events written to subscribers.\n"
+               "# TYPE onair_chat_deliveries_total counter\nonair_chat_deliveries_total %llu\n"
+               "# HELP onair_chat_batches_total Store transactions of the chat writer.\n"
+               "# TYPE onair_chat_batches_total counter\nonair_chat_batches_total %llu\n"
+               "# HELP onair_chat_batch_events_total Events in those transactions.\n"
+               "# TYPE onair_chat_batch_events_total counter\nonair_chat_batch_events_total %llu\n"
+               "# HELP onair_chat_writer_queue Requests waiting for the chat writer.\n"
+               "# TYPE onair_chat_writer_queue gauge\nonair_chat_writer_queue %u\n",
+               (unsigned long long)atomic_load(&m_joins), (unsigned long long)atomic_load(&m_sent),
+               (unsigned long long)atomic_load(&m_deliveries),
+               (unsigned long long)atomic_load(&m_batches),
+               (unsigned long long)atomic_load(&m_batch_events), queued);
+    buf_append_str(out, "# HELP onair_chat_ack_seconds Send to durable ack.\n"
+                        "# TYPE onair_chat_ack_seconds histogram\n");
+    metrics_histogram_write(out, "onair_chat_ack_seconds", "", &m_ack_latency);
+    buf_append_str(out, "# HELP onair_chat_fanout_seconds Commit to delivery on a loop.\n"
+                        "# TYPE onair_chat_fanout_seconds histogram\n");
+    metrics_histogram_write(out, "onair_chat_fanout_seconds", "", &m_fanout_latency);
+}

@@ -1,0 +1,101 @@
+/*
+ * hub.h - chat rooms: sequence numbers, durable storage, fan-out, replay.
+ *
+ * One chat writer thread owns every room's state changes. Loops hand it
+ * requests through a bounded queue; it answers by posting to the loops:
+ *  - send: gives the event the room's next seq, stores a batch of events in
+ *    one transaction (group commit), then acks each sender and publishes the
+ *    event: its JSON is framed once as a WebSocket frame (struct bytes) and
+ *    posted to each loop with subscribers of the room, which write the same
+ *    bytes to all of them.
+ *  - join: loads the room if needed (last seq, recent history), takes a
+ *    snapshot (events after `since`, from memory or the store) and posts it
+ *    to the joining loop before any later event of that room. Because one
+ *    thread produces both, and posts to a loop are FIFO, a subscriber sees
+ *    the replay and then the live events, gapless and without duplicates.
+ *
+ * Subscribers (struct chat_sub) belong to their connection's loop and are
+ * touched only there. A room's memory is bounded by its history ring.
+ */
+#ifndef ONAIR_CHAT_HUB_H
+#define ONAIR_CHAT_HUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/bytes.h"
+#include "store/store.h"
+
+struct loop;
+struct loop_group;
+struct store;
+struct chat_room;
+
+struct chat_options {
+    unsigned ring;       /* events of recent history kept per room in memory */
+    unsigned replay_max; /* `since` further back than this: reset */
+    unsigned queue_max;  /* requests waiting for the writer */
+    unsigned batch_max;  /* events per store transaction */
+};
+
+/* A connection's membership in a room; owned by the caller, on its loop. */
+struct chat_sub {
+    struct chat_sub *next;  /* private: in the room's list for this loop */
+    struct chat_room *room; /* private */
+    int64_t last_seq;       /* last event seq delivered */
+    bool active;            /* private: receiving live events */
+    /* Delivers a framed event (the callee adds its own reference if it keeps it). */
+    void (*deliver)(struct chat_sub *sub, struct bytes *frame);
+};
+
+int chat_hub_start(struct store *store, struct loop_group *loops, const struct chat_options *opt);
+/* Finishes queued work and stops the writer (shutdown, after the loops stopped
+ * taking requests). */
+void chat_hub_stop(void);
+
+/* Result of a join, posted back to the joining loop. */
+struct chat_joined {
+    int rc;     /* 0, ONAIR_ENOTFOUND (no such room), ONAIR_EDENIED (private) */
+    bool reset; /* since was older than what is kept: only the newest follow */
+    int64_t last_seq;
+    unsigned viewers;
+    struct bytes **replay; /* framed events after since, oldest first */
+    size_t nreplay;
+};
+typedef void (*chat_join_fn)(struct chat_sub *sub, const struct chat_joined *j, void *arg);
+
+/* Joins sub (on loop l) to room for user_id (0: anonymous). since < 0: no
+ * replay. done runs later on l; with rc 0 the sub is live from then on. */
+int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,
+                  int64_t since, chat_join_fn done, void *arg);
+/* Leaves (on its loop). Safe before the join completed. */
+void chat_hub_leave(struct loop *l, struct chat_sub *sub);
+
+struct chat_send {
+    char room[STORE_ROOM_MAX + 1];
+    int64_t user_id;
+    char username[STORE_USERNAME_MAX + 1];
+    char text[STORE_TEXT_MAX + 1];
+    char client_id[STORE_KEY_MAX + 1];
+    char type[16];  /* "message", "donation", "system" */
+    int64_t amount; /* donations */
+};
+/* done(arg, rc, seq) runs later on l once the event is durable (rc 0) or
+ * failed. EAGAIN now if the writer's queue is full. */
+typedef void (*chat_sent_fn)(void *arg, int rc, int64_t seq);
+int chat_hub_send(struct loop *l, const struct chat_send *m, chat_sent_fn done, void *arg);
+
+/* Joined connections of a room (0 if not loaded). Any thread. */
+unsigned chat_hub_viewers(const char *room);
+
+/* Announces a channel going live/offline in its room (not stored). */
+void chat_hub_live(const char *channel, bool live);
+
+/* Renders a stored event as the protocol's JSON (for the history API). */
+void chat_event_json(struct buf *out, const struct store_chat_event *ev);
+
+void chat_hub_metrics(struct buf *out, void *arg);
+
+#endif

@@ -1,0 +1,240 @@
+// Live chat over WebSocket: real clients (ws), durable acks, gapless seqs,
+// replay with `since`, limits, and bad input. (Moderation, search, user rooms
+// and the filter come in the next steps of the chat work.)
+
+import { describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test, startServer, newUser, sleep, makeTempDir, REPO_ROOT } from './lib/server.mjs';
+import { connect, join } from './lib/chat.mjs';
+
+describe('chat', () => {
+  let srv;
+  let alice;
+  let bob;
+  before(async () => {
+    srv = await startServer({});
+    alice = await newUser(srv, 'al');
+    bob = await newUser(srv, 'bo');
+  });
+  after(async () => srv?.stop());
+
+  // Anonymous viewers read the chat but can't talk.
+  test('anonymous clients join and read, and get unauthorized on send', async (t) => {
+    const room = `channel:${alice.username}`;
+    const anon = await connect(srv, null, { t });
+    const j = await join(anon, room);
+    assert.equal(typeof j.last_seq, 'number');
+    anon.send({ type: 'send', room, text: 'hi', client_id: 'x1' });
+    const err = await anon.next((m) => m.type === 'error');
+    assert.equal(err.code, 'unauthorized');
+    assert.equal(err.client_id, 'x1');
+    const a = await connect(srv, alice.access, { t });
+    await join(a, room);
+    a.send({ type: 'send', room, text: '안녕하세요', client_id: 'a1' });
+    const got = await anon.next((m) => m.type === 'message' && m.text === '안녕하세요');
+    assert.equal(got.user.name, alice.username);
+  });
+
+  // A message is acked with its seq, then everyone in the room (sender too) gets it once.
+  test('send -> ack -> both clients receive it, seqs gapless', async (t) => {
+    const room = `channel:${bob.username}`;
+    const a = await connect(srv, alice.access, { t });
+    const b = await connect(srv, bob.access, { t });
+    const ja = await join(a, room);
+    await join(b, room);
+    // 10: the whole burst a user may send at once (rate limit).
+    for (let i = 0; i < 10; i++) a.send({ type: 'send', room, text: `m${i}`, client_id: `c${i}` });
+    const acks = [];
+    for (let i = 0; i < 10; i++) acks.push(await a.next((m) => m.type === 'ack' && m.client_id === `c${i}`));
+    const seqs = acks.map((x) => x.seq);
+    assert.deepEqual(seqs, Array.from({ length: 10 }, (_, i) => ja.last_seq + 1 + i));
+    await b.next((m) => m.type === 'message' && m.text === 'm9');
+    const got = b.of('message').filter((m) => m.room === room).map((m) => m.seq);
+    assert.deepEqual(got, seqs, 'in order, no gaps, no duplicates');
+    assert.equal(new Set(a.of('message').map((m) => m.seq)).size, a.of('message').length);
+  });
+
+  // Drop the connection, miss messages, come back with since: nothing lost.
+  test('reconnect with since replays exactly what was missed', async (t) => {
+    const room = `channel:${alice.username}`;
+    const r = await connect(srv, bob.access, { t });
+    await join(r, room);
+    const sender = await connect(srv, alice.access, { t });
+    await join(sender, room);
+    sender.send({ type: 'send', room, text: 'before', client_id: 'b0' });
+    const seen = await r.next((m) => m.type === 'message' && m.text === 'before');
+    r.close(); // forced disconnect
+    for (let i = 0; i < 8; i++) sender.send({ type: 'send', room, text: `missed${i}`, client_id: `mi${i}` });
+    await sender.next((m) => m.type === 'ack' && m.client_id === 'mi7');
+    const r2 = await connect(srv, bob.access, { t });
+    await join(r2, room, seen.seq);
+    sender.send({ type: 'send', room, text: 'after', client_id: 'af' });
+    await r2.next((m) => m.type === 'message' && m.text === 'after');
+    const texts = r2.of('message').map((m) => m.text);
+    assert.deepEqual(texts, [...Array.from({ length: 8 }, (_, i) => `missed${i}`), 'after']);
+    const seqs = r2.of('message').map((m) => m.seq);
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1);
+  });
+
+  // History over HTTP pages through what was said, oldest first within a page.
+  test('GET /api/rooms/{room}/messages pages the history', async (t) => {
+    const u = await newUser(srv, 'hi');
+    const room = `channel:${u.username}`;
+    const a = await connect(srv, u.access, { t });
+    await join(a, room);
+    for (let i = 0; i < 7; i++) a.send({ type: 'send', room, text: `h${i}`, client_id: `h${i}` });
+    await a.next((m) => m.type === 'ack' && m.client_id === 'h6');
+    const p1 = await srv.api('GET', `/api/rooms/${room}/messages?limit=3`);
+    assert.equal(p1.status, 200);
+    assert.deepEqual(p1.json.messages.map((m) => m.text), ['h4', 'h5', 'h6']);
+    assert.equal(p1.json.messages[0].type, 'message');
+    const p2 = await srv.api('GET', `/api/rooms/${room}/messages?limit=3&before_seq=${p1.json.next_before_seq}`);
+    assert.deepEqual(p2.json.messages.map((m) => m.text), ['h1', 'h2', 'h3']);
+    const p3 = await srv.api('GET', `/api/rooms/${room}/messages?limit=3&before_seq=${p2.json.next_before_seq}`);
+    assert.deepEqual(p3.json.messages.map((m) => m.text), ['h0']);
+    assert.equal(p3.json.next_before_seq, null);
+    assert.equal((await srv.api('GET', '/api/rooms/channel:nobody_x/messages')).status, 404);
+    assert.equal((await srv.api('GET', `/api/rooms/${room}/messages?limit=0`)).status, 400);
+  });
+
+  // Limits and bad input get a clear error and the connection survives.
+  test('too long, empty, malformed JSON, unknown type, bad room: errors, connection stays', async (t) => {
+    const room = `channel:${alice.username}`;
+    const a = await connect(srv, alice.access, { t });
+    await join(a, room);
+    a.send({ type: 'send', room, text: '가'.repeat(501), client_id: 'long' });
+    assert.equal((await a.next((m) => m.type === 'error' && m.client_id === 'long')).code, 'too_long');
+    a.send({ type: 'send', room, text: '가'.repeat(500), client_id: 'ok500' });
+    await a.next((m) => m.type === 'ack' && m.client_id === 'ok500');
+    a.send({ type: 'send', room, text: '', client_id: 'empty' });
+    assert.equal((await a.next((m) => m.type === 'error' && m.client_id === 'empty')).code, 'bad_request');
+    a.send('{not json');
+    a.send({ type: 'dance' });
+    a.send({ type: 'join', room: 'lobby' });
+    a.send({ type: 'join', room: 'channel:nobody_here' });
+    a.send({ type: 'send', room: 'channel:nobody_here', text: 'x', client_id: 'nj' });
+    await a.next((m) => m.type === 'error' && m.code === 'not_found');
+    assert.ok(a.of('error').filter((m) => m.code === 'bad_request').length >= 4);
+    assert.equal((await a.next((m) => m.client_id === 'nj')).code, 'forbidden');
+    a.send({ type: 'send', room, text: 'still here', client_id: 'alive' });
+    await a.next((m) => m.type === 'ack' && m.client_id === 'alive');
+    assert.equal(a.closed, null);
+  });
+
+  // Each user gets 10 messages per 10 s; the 11th is refused with retry_after_ms.
+  test('rate limit: the 11th message in a burst is rate_limited', async (t) => {
+    const u = await newUser(srv, 'rl');
+    const room = `channel:${u.username}`;
+    const a = await connect(srv, u.access, { t });
+    await join(a, room);
+    for (let i = 0; i < 11; i++) a.send({ type: 'send', room, text: `r${i}`, client_id: `r${i}` });
+    const err = await a.next((m) => m.type === 'error' && m.code === 'rate_limited');
+    assert.equal(err.client_id, 'r10');
+    assert.ok(err.retry_after_ms > 0 && err.retry_after_ms <= 10000);
+    await a.next((m) => m.type === 'ack' && m.client_id === 'r9');
+  });
+
+  // Frames over the cap close the connection with 1009; invalid UTF-8 text with 1007.
+  test('oversized frame -> 1009; invalid UTF-8 -> 1007', async (t) => {
+    const big = await connect(srv, alice.access, { t });
+    big.send('x'.repeat(100_000));
+    assert.equal((await big.waitClosed()).code, 1009);
+    const bad = await connect(srv, alice.access, { t });
+    bad.ws._socket.write(Buffer.from([0x81, 0x82, 1, 2, 3, 4, 0xc3 ^ 1, 0x28 ^ 2])); // masked text "\xc3\x28"
+    assert.equal((await bad.waitClosed()).code, 1007);
+    assert.equal((await srv.api('GET', '/healthz')).status, 200);
+  });
+
+  // Presence: viewers count pushed to the room and shown in /api/channels.
+  test('presence and viewers', async (t) => {
+    const u = await newUser(srv, 'pr');
+    const room = `channel:${u.username}`;
+    const cs = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await connect(srv, null, { t });
+      await join(c, room);
+      cs.push(c);
+    }
+    const p = await cs[0].next((m) => m.type === 'presence' && m.viewers === 3, 6000);
+    assert.equal(p.room, room);
+    assert.equal((await srv.api('GET', `/api/channels/${u.username}`)).json.viewers, 3);
+    cs[2].close();
+    await cs[0].next((m) => m.type === 'presence' && m.viewers === 2, 6000);
+  });
+
+  // Not WebSocket: a clear HTTP error.
+  test('plain GET /ws -> 426; a bad token -> 401', async () => {
+    const r = await srv.api('GET', '/ws');
+    assert.equal(r.status, 426);
+    const res = await fetch(`${srv.url}/ws?token=nope`, { headers: { Upgrade: 'websocket', Connection: 'Upgrade', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' } }).catch((e) => e);
+    assert.ok(res.status === 401 || res instanceof Error);
+  });
+});
+
+describe('chat filter', () => {
+  // Banned words are masked with '*', also through inserted spaces/punctuation, and the
+  // list is reloaded on SIGHUP without a restart.
+  test('banned words are masked (Korean, English, with separators); SIGHUP reloads', { timeout: 30_000 }, async (t) => {
+    const dir = makeTempDir('onair-words-');
+    const list = path.join(dir, 'words.txt');
+    fs.writeFileSync(list, '# test list\n시발\nshit\n');
+    const srv = await startServer({ t, args: ['--banned-words', list] });
+    const u = await newUser(srv, 'fl');
+    const room = `channel:${u.username}`;
+    const a = await connect(srv, u.access, { t });
+    await join(a, room);
+    const say = async (text, id) => {
+      a.send({ type: 'send', room, text, client_id: id });
+      return (await a.next((m) => m.type === 'message' && m.client_id === id)).text;
+    };
+    assert.equal(await say('아 시발 진짜', 'k1'), '아 ** 진짜');
+    assert.equal(await say('시 발', 'k2'), '***');
+    assert.equal(await say('oh S.H.I.T!', 'e1'), 'oh *******!');
+    assert.equal(await say('a classic assist', 'e2'), 'a classic assist');
+    fs.writeFileSync(list, '바보\n');
+    process.kill(srv.proc.pid, 'SIGHUP');
+    await sleep(300);
+    assert.equal(await say('바보 시발', 'r1'), '** 시발');
+    // The shipped default list loads.
+    const def = path.join(REPO_ROOT, 'etc', 'banned-words.txt');
+    assert.ok(fs.readFileSync(def, 'utf8').includes('시발'));
+  });
+});
+
+describe('chat durability', () => {
+  // Every acknowledged message survives kill -9, in order, with its seq.
+  test('SIGKILL during a send storm loses no acknowledged message', { timeout: 60_000 }, async (t) => {
+    const srv = await startServer({ t });
+    const u = await newUser(srv, 'dur');
+    const room = `channel:${u.username}`;
+    const a = await connect(srv, u.access, { t });
+    await join(a, room);
+    // Ten senders' worth of budget: spread across ten users.
+    const users = [];
+    for (let i = 0; i < 10; i++) users.push(await newUser(srv, `st${i}`));
+    const conns = [];
+    for (const x of users) {
+      const c = await connect(srv, x.access, { t });
+      await join(c, room);
+      conns.push(c);
+    }
+    let n = 0;
+    for (let round = 0; round < 10; round++) for (const c of conns) c.send({ type: 'send', room, text: `s${n}`, client_id: `s${n++}` });
+    await sleep(30);
+    srv.kill9();
+    await sleep(200);
+    const acked = conns.flatMap((c) => c.of('ack'));
+    assert.ok(acked.length > 0, 'nothing was acked before the kill');
+    await srv.restart();
+    const b = await connect(srv, null, { t });
+    await join(b, room, 0);
+    const maxSeq = Math.max(...acked.map((x) => x.seq));
+    await b.next((m) => m.type === 'message' && m.seq === maxSeq, 10_000);
+    const stored = new Map(b.of('message').map((m) => [m.seq, m.client_id]));
+    for (const ack of acked) assert.equal(stored.get(ack.seq), ack.client_id, `acked seq ${ack.seq} lost`);
+    const seqs = [...stored.keys()].sort((x, y) => x - y);
+    for (let i = 0; i < seqs.length; i++) assert.equal(seqs[i], i + 1, 'gapless from 1');
+  });
+});
