@@ -28,6 +28,9 @@ int buf_append(struct buf *b, const void *data, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Makes room for extra more bytes now (one allocation instead of several
+ * doublings). ONAIR_ETOOBIG past the limit. */
+int buf_reserve(struct buf *b, size_t extra);
 /* Hands the bytes to the caller (free() them) and resets b to empty. */
 char *buf_take(struct buf *b, size_t *len);
 

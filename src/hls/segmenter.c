@@ -275,6 +275,9 @@ static void close_part(struct hls_segmenter *g)
 
     struct buf frag;
     buf_init(&frag, 0);
+    /* The samples plus room for the boxes: one allocation, no regrowth. */
+    buf_reserve(&frag, g->video.arena.len + g->audio.arena.len + 64 +
+                           32 * (g->video.n + g->audio.n) + 256);
     int rc = fmp4_fragment_write(&frag, ++g->frag_seq, runs, nruns);
     track_reset(&g->video);
     track_reset(&g->audio);

@@ -223,9 +223,31 @@ static void test_take_empty(void **state)
     free(d);
 }
 
+/* Reserving makes room at once without changing the contents, and
+ * respects the limit like an append would. */
+static void test_reserve(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 100);
+    assert_int_equal(buf_append(&b, "abc", 3), 0);
+    assert_int_equal(buf_reserve(&b, 90), 0);
+    assert_true(b.cap >= 94);
+    assert_int_equal(b.len, 3);
+    assert_string_equal(b.data, "abc");
+    char *before = b.data;
+    for (int i = 0; i < 90; i++)
+        assert_int_equal(buf_append(&b, "x", 1), 0);
+    assert_ptr_equal(b.data, before); /* no regrowth after the reservation */
+    assert_int_equal(buf_reserve(&b, 8), ONAIR_ETOOBIG);
+    assert_int_equal(b.len, 93);
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reserve),
         cmocka_unit_test(test_init_empty),
         cmocka_unit_test(test_append_within_limit),
         cmocka_unit_test(test_append_past_limit),
