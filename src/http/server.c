@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "core/net.h"
 #include "http/json.h"
 
 /* Past this many unsent response bytes, a connection stops taking requests
@@ -62,7 +63,7 @@ struct http_conn {
     bool sent_continue;
     bool lingering; /* FIN sent; input is read and dropped until EOF */
     size_t linger_bytes;
-    unsigned served; /* requests answered on this connection */
+    unsigned served;       /* requests answered on this connection */
     bool upgraded;         /* bytes go to up_ops (WebSocket), not HTTP */
     bool up_close_pending; /* http_conn_close was called */
     const struct http_upgrade_ops *up_ops;
@@ -904,15 +905,7 @@ static void on_connection(uv_stream_t *listener, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     http_reqparser_init(&c->rp, s->opt.max_header_bytes, s->opt.max_body_bytes);
 
-    struct sockaddr_storage ss;
-    int sl = sizeof ss;
-    c->remote_ip[0] = '\0';
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) == 0) {
-        if (ss.ss_family == AF_INET)
-            uv_ip4_name((struct sockaddr_in *)&ss, c->remote_ip, sizeof c->remote_ip);
-        else if (ss.ss_family == AF_INET6)
-            uv_ip6_name((struct sockaddr_in6 *)&ss, c->remote_ip, sizeof c->remote_ip);
-    }
+    net_peer_ip(&c->tcp, c->remote_ip, sizeof c->remote_ip);
     c->next = s->conns;
     if (s->conns)
         s->conns->prev = c;
@@ -933,50 +926,11 @@ struct http_server *http_server_new(struct loop *loop, const struct http_router 
 
 int http_server_listen(struct http_server *s, const char *host, int port, int *bound_port)
 {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    const char *h = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
-    if (uv_ip4_addr(h, port, (struct sockaddr_in *)&ss) != 0 &&
-        uv_ip6_addr(h, port, (struct sockaddr_in6 *)&ss) != 0) {
-        log_err("http", "not an IP address", "host=%s", host);
-        return ONAIR_EIO;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        goto fail;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
-        goto fail_fd;
-    socklen_t alen =
-        ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-    if (bind(fd, (struct sockaddr *)&ss, alen) != 0)
-        goto fail_fd;
-    uv_tcp_init(&s->loop->uv, &s->listener);
-    s->listener.data = s;
-    if (uv_tcp_open(&s->listener, fd) != 0) {
-        uv_close((uv_handle_t *)&s->listener, NULL);
-        goto fail_fd;
-    }
-    int rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection);
-    if (rc != 0) {
-        log_err("http", "listen failed", "host=%s port=%d err=\"%s\"", host, port, uv_strerror(rc));
-        uv_close((uv_handle_t *)&s->listener, NULL);
-        return ONAIR_EIO;
-    }
-    s->listening = true;
-    struct sockaddr_storage got;
-    socklen_t gl = sizeof got;
-    if (bound_port && getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
-        *bound_port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
-                                                     : ((struct sockaddr_in6 *)&got)->sin6_port);
-    return 0;
-
-fail_fd:
-    close(fd);
-fail:
-    log_err("http", "cannot bind", "host=%s port=%d err=\"%s\"", host, port, strerror(errno));
-    return ONAIR_EIO;
+    int rc = net_listen(&s->loop->uv, &s->listener, host, port, 1024, on_connection, s, bound_port,
+                        "http");
+    if (rc == 0)
+        s->listening = true;
+    return rc;
 }
 
 static void on_listener_closed(uv_handle_t *h)

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "core/net.h"
 #include "hls/record.h"
 #include "hls/segmenter.h"
 #include "media/flv.h"
@@ -879,14 +880,7 @@ static void on_connection(uv_stream_t *listener, int status)
     ss->amf = amf0_decoder_new();
     ss->ack_window = DEFAULT_ACK_WINDOW;
     uv_tcp_nodelay(&ss->tcp, 1);
-    struct sockaddr_storage sa;
-    int sl = sizeof sa;
-    if (uv_tcp_getpeername(&ss->tcp, (struct sockaddr *)&sa, &sl) == 0) {
-        if (sa.ss_family == AF_INET)
-            uv_ip4_name((struct sockaddr_in *)&sa, ss->remote_ip, sizeof ss->remote_ip);
-        else
-            uv_ip6_name((struct sockaddr_in6 *)&sa, ss->remote_ip, sizeof ss->remote_ip);
-    }
+    net_peer_ip(&ss->tcp, ss->remote_ip, sizeof ss->remote_ip);
     ss->next = srv->sessions;
     if (srv->sessions)
         srv->sessions->prev = ss;
@@ -909,41 +903,11 @@ struct rtmp_server *rtmp_server_new(struct loop *loop, const struct rtmp_server_
 
 int rtmp_server_listen(struct rtmp_server *s, const char *host, int port, int *bound_port)
 {
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof ss);
-    const char *h = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
-    if (uv_ip4_addr(h, port, (struct sockaddr_in *)&ss) != 0 &&
-        uv_ip6_addr(h, port, (struct sockaddr_in6 *)&ss) != 0) {
-        log_err("rtmp", "not an IP address", "host=%s", host);
-        return ONAIR_EIO;
-    }
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    socklen_t alen =
-        ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
-    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
-        bind(fd, (struct sockaddr *)&ss, alen) != 0) {
-        log_err("rtmp", "cannot bind", "host=%s port=%d err=\"%s\"", host, port, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return ONAIR_EIO;
-    }
-    uv_tcp_init(&s->loop->uv, &s->listener);
-    s->listener.data = s;
-    if (uv_tcp_open(&s->listener, fd) != 0 ||
-        uv_listen((uv_stream_t *)&s->listener, 256, on_connection) != 0) {
-        log_err("rtmp", "cannot listen", "host=%s port=%d", host, port);
-        uv_close((uv_handle_t *)&s->listener, NULL);
-        return ONAIR_EIO;
-    }
-    s->listening = true;
-    struct sockaddr_storage got;
-    socklen_t gl = sizeof got;
-    if (bound_port && getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
-        *bound_port = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
-                                                     : ((struct sockaddr_in6 *)&got)->sin6_port);
-    return 0;
+    int rc = net_listen(&s->loop->uv, &s->listener, host, port, 256, on_connection, s, bound_port,
+                        "rtmp");
+    if (rc == 0)
+        s->listening = true;
+    return rc;
 }
 
 static void on_listener_closed(uv_handle_t *h)
