@@ -33,31 +33,6 @@ struct hist_ctx {
     size_t n;
 };
 
-static bool query_int(const char *q, const char *key, long long *out, bool *present)
-{
-    size_t kl = strlen(key);
-    *present = false;
-    while (*q) {
-        size_t len = strcspn(q, "&");
-        if (len > kl && strncmp(q, key, kl) == 0 && q[kl] == '=') {
-            *present = true;
-            char buf[24];
-            size_t vl = len - kl - 1;
-            if (vl == 0 || vl >= sizeof buf)
-                return false;
-            memcpy(buf, q + kl + 1, vl);
-            buf[vl] = '\0';
-            char *end;
-            *out = strtoll(buf, &end, 10);
-            return *end == '\0';
-        }
-        q += len;
-        if (*q == '&')
-            q++;
-    }
-    return true;
-}
-
 static void hist_job(struct store_conn *c, const struct store_backend *b, void *arg)
 {
     struct hist_ctx *h = arg;
@@ -120,15 +95,14 @@ static void history(struct http_request *req, void *arg)
 {
     struct app *app = arg;
     const char *room = http_request_param(req, "room");
-    long long before = 0, limit = PAGE_DEFAULT;
+    uint64_t before = 0, limit = PAGE_DEFAULT;
     bool has_before, has_limit;
     if (!room || strlen(room) > STORE_ROOM_MAX) {
         http_respond_error(req, 404, "not_found", "no such room");
         return;
     }
-    if (!query_int(req->query, "before_seq", &before, &has_before) ||
-        !query_int(req->query, "limit", &limit, &has_limit) || before < 0 || limit < 1 ||
-        limit > PAGE_MAX) {
+    if (!http_query_u64(req->query, "before_seq", &before, &has_before) ||
+        !http_query_u64(req->query, "limit", &limit, &has_limit) || limit < 1 || limit > PAGE_MAX) {
         http_respond_error(req, 400, "bad_request",
                            "before_seq must be a number >= 0 and limit 1..200");
         return;
@@ -137,7 +111,7 @@ static void history(struct http_request *req, void *arg)
     h->req = req;
     h->app = app;
     snprintf(h->room, sizeof h->room, "%s", room);
-    h->before = before;
+    h->before = (int64_t)before;
     h->limit = (size_t)limit;
     /* Optional token: members of private rooms see their history. */
     if (http_request_header(req, "Authorization")) {

@@ -33,8 +33,9 @@ struct chat_room {
     char name[STORE_ROOM_MAX + 1];
     /* Writer thread only: */
     bool loaded, exists, private_;
-    int64_t room_id; /* room:{id} rooms */
-    int64_t last_seq;
+    int64_t room_id;      /* room:{id} rooms */
+    int64_t last_seq;     /* stored and published */
+    int64_t assigned_seq; /* given to an event of the batch being stored (>= last_seq) */
     struct ring_ev *ring;
     unsigned ring_head, ring_count;
     unsigned presence_sent;
@@ -385,10 +386,9 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
             continue;
         }
         /* Seqs are taken in order; last_seq moves only after the commit. */
-        int64_t seq = r->last_seq + 1;
-        for (size_t k = 0; k < m; k++)
-            if (rooms[k] == r && evs[k].seq >= seq)
-                seq = evs[k].seq + 1;
+        if (r->assigned_seq < r->last_seq)
+            r->assigned_seq = r->last_seq;
+        int64_t seq = ++r->assigned_seq;
         struct store_chat_event *e = &evs[m];
         snprintf(e->room, sizeof e->room, "%s", r->name);
         e->seq = seq;
@@ -418,6 +418,8 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
             bytes_unref(frame);
             atomic_fetch_add(&m_sent, 1);
         } else {
+            /* Nothing was stored: those seqs are given out again. */
+            rooms[i]->assigned_seq = rooms[i]->last_seq;
             reply_sent(batch[i], rc, 0);
         }
         free(batch[i]);

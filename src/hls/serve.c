@@ -35,40 +35,6 @@ struct hls_waiter {
 
 /* ---- request parsing ---- */
 
-static bool parse_u64(const char *s, size_t n, uint64_t *out)
-{
-    if (n == 0 || n > 15)
-        return false;
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
-            return false;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
-
-/* Finds key in a query string; *present is false when absent. false when
- * present but not a number. */
-static bool query_u64(const char *q, const char *key, uint64_t *out, bool *present)
-{
-    size_t kl = strlen(key);
-    *present = false;
-    while (*q) {
-        const char *amp = strchr(q, '&');
-        size_t len = amp ? (size_t)(amp - q) : strlen(q);
-        if (len > kl && strncmp(q, key, kl) == 0 && q[kl] == '=') {
-            *present = true;
-            return parse_u64(q + kl + 1, len - kl - 1, out);
-        }
-        q += len;
-        if (*q == '&')
-            q++;
-    }
-    return true;
-}
-
 static int find_rendition(struct hls_stream *s, const char *name)
 {
     for (unsigned i = 0; i < s->nrend; i++)
@@ -297,8 +263,8 @@ static void media_playlist(struct http_request *req, struct hls_stream *s, unsig
 {
     uint64_t msn = 0, part = 0;
     bool has_msn, has_part;
-    if (!query_u64(req->query, "_HLS_msn", &msn, &has_msn) ||
-        !query_u64(req->query, "_HLS_part", &part, &has_part)) {
+    if (!http_query_u64(req->query, "_HLS_msn", &msn, &has_msn) ||
+        !http_query_u64(req->query, "_HLS_part", &part, &has_part)) {
         http_respond_error(req, 400, "bad_request", "_HLS_msn and _HLS_part must be numbers");
         return;
     }
@@ -343,7 +309,7 @@ static void media_file(struct http_request *req, struct hls_stream *s, unsigned 
         uint64_t v;
         struct http_body_ref ref = {0};
         bool found = false;
-        if (parse_u64(rest + 4, n - 8, &v)) {
+        if (http_parse_u64(rest + 4, n - 8, &v)) {
             pthread_mutex_lock(&s->lock);
             struct bytes *init = hls_rendition_init(&s->rend[ri], (unsigned)v);
             if (init) {
@@ -365,8 +331,8 @@ static void media_file(struct http_request *req, struct hls_stream *s, unsigned 
     }
     const char *dot = memchr(rest, '.', n - 4);
     uint64_t msn, part;
-    if (!parse_u64(rest, (size_t)((dot ? dot : rest + n - 4) - rest), &msn) ||
-        (dot && !parse_u64(dot + 1, (size_t)(rest + n - 4 - dot - 1), &part))) {
+    if (!http_parse_u64(rest, (size_t)((dot ? dot : rest + n - 4) - rest), &msn) ||
+        (dot && !http_parse_u64(dot + 1, (size_t)(rest + n - 4 - dot - 1), &part))) {
         http_respond_error(req, 404, "not_found", "no such file");
         return;
     }

@@ -294,6 +294,37 @@ const char *http_request_header(const struct http_request *req, const char *name
     return http_parsed_header(req->parsed, name);
 }
 
+bool http_parse_u64(const char *s, size_t n, uint64_t *out)
+{
+    if (n == 0 || n > 15)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+bool http_query_u64(const char *q, const char *key, uint64_t *out, bool *present)
+{
+    size_t kl = strlen(key);
+    *present = false;
+    while (*q) {
+        size_t len = strcspn(q, "&");
+        if (len > kl && strncmp(q, key, kl) == 0 && q[kl] == '=') {
+            *present = true;
+            return http_parse_u64(q + kl + 1, len - kl - 1, out);
+        }
+        q += len;
+        if (*q == '&')
+            q++;
+    }
+    return true;
+}
+
 const char *http_request_param(const struct http_request *req, const char *name)
 {
     for (unsigned i = 0; i < req->match.nparams; i++)

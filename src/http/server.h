@@ -133,6 +133,13 @@ const char *http_conn_remote_ip(const struct http_conn *c);
 
 /* A header of the request (case-insensitive name), or NULL. */
 const char *http_request_header(const struct http_request *req, const char *name);
+/* Parses n ASCII digits (1..15 of them, no sign) into *out. */
+bool http_parse_u64(const char *s, size_t n, uint64_t *out);
+/* Looks key up in a query string ("a=1&b=2"). *present says whether it is
+ * there; returns false when it is present but not a number http_parse_u64
+ * takes. */
+bool http_query_u64(const char *query, const char *key, uint64_t *out, bool *present);
+
 /* A decoded path parameter by name, or NULL. */
 const char *http_request_param(const struct http_request *req, const char *name);
 

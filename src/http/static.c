@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
-#include "core/clock.h"
 #include "core/log.h"
 #include "http/json.h"
 #include "http/router.h"
