@@ -73,6 +73,7 @@ static struct {
     unsigned queued;
     bool stopping, started;
     struct chat_room *rooms;
+    struct chat_room lobby; /* every connection: notices for all (subs only) */
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
 
 static atomic_uint_fast64_t m_joins, m_sent, m_deliveries, m_batches, m_batch_events;
@@ -234,6 +235,48 @@ void chat_hub_leave(struct loop *l, struct chat_sub *s)
         *pp = s->next;
     atomic_fetch_sub(&r->subs_on[l->index], 1);
     atomic_fetch_sub(&r->viewers, 1);
+}
+
+void chat_hub_attach(struct loop *l, struct chat_sub *s)
+{
+    struct chat_room *lobby = &hub.lobby;
+    s->room = lobby;
+    s->active = true;
+    s->last_seq = 0;
+    s->next = lobby->subs[l->index];
+    lobby->subs[l->index] = s;
+    atomic_fetch_add(&lobby->subs_on[l->index], 1);
+}
+
+void chat_hub_detach(struct loop *l, struct chat_sub *s)
+{
+    struct chat_room *lobby = &hub.lobby;
+    if (s->room != lobby)
+        return;
+    struct chat_sub **pp = &lobby->subs[l->index];
+    while (*pp && *pp != s)
+        pp = &(*pp)->next;
+    if (*pp) {
+        *pp = s->next;
+        atomic_fetch_sub(&lobby->subs_on[l->index], 1);
+    }
+    s->room = NULL;
+    s->active = false;
+}
+
+void chat_hub_room_created(const char *room, const char *title)
+{
+    if (!hub.loops)
+        return;
+    json_t *o = json_pack("{s:s,s:s,s:s}", "type", "room_created", "room", room, "title", title);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text)
+        return;
+    struct bytes *f = ws_frame_text(text, strlen(text));
+    free(text);
+    publish(&hub.lobby, f, 0); /* straight to the loops: nothing to store or order */
+    bytes_unref(f);
 }
 
 /* ---- writer thread ---- */

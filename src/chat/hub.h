@@ -90,6 +90,16 @@ int chat_hub_send(struct loop *l, const struct chat_send *m, chat_sent_fn done, 
 /* Joined connections of a room (0 if not loaded). Any thread. */
 unsigned chat_hub_viewers(const char *room);
 
+/* Every connection on loop l, joined to rooms or not, is attached once (on
+ * l, no writer round trip) to receive notices meant for everyone, such as
+ * room_created. Detach before freeing sub. */
+void chat_hub_attach(struct loop *l, struct chat_sub *sub);
+void chat_hub_detach(struct loop *l, struct chat_sub *sub);
+
+/* Tells every attached connection that a public room opened:
+ * {"type":"room_created","room":"room:17","title":"..."}. Any thread. */
+void chat_hub_room_created(const char *room, const char *title);
+
 /* Announces a channel going live/offline in its room (not stored). */
 void chat_hub_live(const char *channel, bool live);
 

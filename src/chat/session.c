@@ -44,6 +44,7 @@ struct session {
     double tokens;
     int64_t refill_ms;
     struct membership rooms[MAX_ROOMS];
+    struct membership lobby; /* notices for every connection (room_created) */
 };
 
 static void session_unref(struct session *s)
@@ -376,6 +377,7 @@ static void on_close(void *user)
     struct session *s = user;
     s->gone = true;
     leave_all(s);
+    chat_hub_detach(s->loop, &s->lobby.sub);
     session_unref(s);
 }
 
@@ -413,8 +415,13 @@ static void ws_handler(struct http_request *req, void *arg)
                                  .ping_ms = 25000,
                                  .idle_ms = 60000};
     s->ws = ws_conn_accept(req, &wo, &ws_ops, s);
-    if (!s->ws)
+    if (!s->ws) {
         free(s);
+        return;
+    }
+    s->lobby.s = s;
+    s->lobby.sub.deliver = deliver;
+    chat_hub_attach(s->loop, &s->lobby.sub);
 }
 
 void chat_session_register(struct http_router *r, struct app *app,
