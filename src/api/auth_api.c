@@ -6,7 +6,6 @@
  * the loop only validates, hands off and answers. Each request carries one
  * heap ctx through its steps and the last step frees it.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
@@ -67,21 +66,6 @@ static void ctx_free(struct auth_ctx *c)
     free(c);
 }
 
-/* Lower-cases name into out and checks [a-z0-9_]{3,24}. */
-static bool normalize_username(const char *name, size_t len, char *out)
-{
-    if (len < 3 || len > STORE_USERNAME_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char ch = (char)tolower((unsigned char)name[i]);
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
-            return false;
-        out[i] = ch;
-    }
-    out[len] = '\0';
-    return true;
-}
-
 /* Reads {"username","password"} into c; answers the request on failure. */
 static bool read_credentials(struct http_request *req, struct auth_ctx *c, bool validate)
 {
@@ -97,7 +81,7 @@ static bool read_credentials(struct http_request *req, struct auth_ctx *c, bool 
                            "username and password are required and must be strings");
         return false;
     }
-    bool name_ok = normalize_username(u, ulen, c->username);
+    bool name_ok = api__normalize_username(u, ulen, c->username);
     bool pw_ok = plen >= PASSWORD_MIN && plen <= PASSWORD_MAX;
     if (validate && !name_ok) {
         json_decref(body);

@@ -1,5 +1,10 @@
 /*
- * channels_api.c - the signed-in user (/api/me), stream keys and channels.
+ * channels_api.c - the signed-in user (/api/me), stream keys, channels and
+ * their moderators.
+ *
+ *   POST   /api/channels/{name}/moderators {"username"}  owner only
+ *   DELETE /api/channels/{name}/moderators/{username}    owner only
+ *   GET    /api/channels/{name}/moderators               owner and moderators
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +17,6 @@
 #include "http/json.h"
 #include "http/server.h"
 
-#define TITLE_MAX_CHARS 140
 #define STREAM_KEY_BYTES 24 /* 192 bits, 32 URL-safe characters */
 
 struct chan_ctx {
@@ -24,7 +28,13 @@ struct chan_ctx {
     struct store_channel channel;
     struct store_channel *list;
     size_t nlist;
+    struct store_user *mods;
+    size_t nmods;
+    bool added;          /* moderator_add: not a moderator before */
+    bool owner_self;     /* moderator_add: the owner named themself */
+    const char *missing; /* ENOTFOUND: "no such channel", "no such user"... */
     char name[STORE_USERNAME_MAX + 1];
+    char username[STORE_USERNAME_MAX + 1]; /* "" when the request's can't exist */
     char title[STORE_TITLE_MAX + 1];
     char key[STORE_KEY_MAX + 1];
     uint8_t key_hash[STORE_HASH_LEN];
@@ -41,6 +51,7 @@ static struct chan_ctx *ctx_new(struct http_request *req, struct app *app)
 static void ctx_free(struct chan_ctx *c)
 {
     free(c->list);
+    free(c->mods);
     free(c);
 }
 
@@ -55,17 +66,7 @@ static void submit(struct chan_ctx *c, store_job_fn job, store_done_fn done)
 static bool copy_name(struct http_request *req, char *out)
 {
     const char *name = http_request_param(req, "name");
-    size_t n = name ? strlen(name) : 0;
-    if (n == 0 || n > STORE_USERNAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = name[i];
-        if (ch >= 'A' && ch <= 'Z')
-            ch = (char)(ch - 'A' + 'a');
-        out[i] = ch;
-    }
-    out[n] = '\0';
-    return true;
+    return name && api__normalize_username(name, strlen(name), out);
 }
 
 /* ---- GET /api/me ---- */
@@ -223,21 +224,6 @@ static void patch_job(struct store_conn *conn, const struct store_backend *b, vo
         c->rc = b->channel_by_name(conn, c->name, &c->channel);
 }
 
-/* Counts UTF-8 characters (jansson has already validated the encoding)
- * and refuses control characters other than tab: a title is one line. */
-static bool title_ok(const char *s, size_t len)
-{
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
-            return false;
-        if ((ch & 0xC0) != 0x80)
-            chars++;
-    }
-    return chars >= 1 && chars <= TITLE_MAX_CHARS;
-}
-
 static void channel_patch(struct http_request *req, void *arg)
 {
     struct chan_ctx *c = ctx_new(req, arg);
@@ -257,7 +243,7 @@ static void channel_patch(struct http_request *req, void *arg)
         http_respond_error(req, 400, "bad_request", "title is required and must be a string");
         goto out;
     }
-    if (!title_ok(title, len) || len > STORE_TITLE_MAX) {
+    if (!api__title_ok(title, len)) {
         json_decref(body);
         http_respond_error(req, 422, "validation_failed",
                            "title must be 1 to 140 characters with no control characters");
@@ -271,6 +257,186 @@ out:
     ctx_free(c);
 }
 
+/* ---- channel moderators ---- */
+
+/* The channel c->name, and whether the caller owns it (or, when mods_may,
+ * moderates it). Leaves c->rc at 0 when the caller may go on. */
+static bool mod_channel(struct chan_ctx *c, struct store_conn *conn, const struct store_backend *b,
+                        bool mods_may)
+{
+    c->missing = "no such channel";
+    if ((c->rc = b->channel_by_name(conn, c->name, &c->channel)) != 0)
+        return false;
+    if (c->channel.owner_id == c->claims.user_id)
+        return true;
+    bool mod = false;
+    if (mods_may && (c->rc = b->moderator_check(conn, c->channel.id, c->claims.user_id, &mod)))
+        return false;
+    if (!mod)
+        c->rc = ONAIR_EDENIED;
+    return mod;
+}
+
+/* The user c->username, after the channel check (a stranger learns nothing
+ * about users from a 404 here). */
+static bool mod_user(struct chan_ctx *c, struct store_conn *conn, const struct store_backend *b)
+{
+    c->missing = "no such user";
+    c->rc = c->username[0] ? b->user_by_name(conn, c->username, &c->user) : ONAIR_ENOTFOUND;
+    return c->rc == 0;
+}
+
+static void mod_add_job(struct store_conn *conn, const struct store_backend *b, void *arg)
+{
+    struct chan_ctx *c = arg;
+    if (!mod_channel(c, conn, b, false) || !mod_user(c, conn, b))
+        return;
+    if (c->user.id == c->channel.owner_id) {
+        c->owner_self = true;
+        return;
+    }
+    bool was = false;
+    if ((c->rc = b->moderator_check(conn, c->channel.id, c->user.id, &was)) == 0)
+        c->rc = b->moderator_add(conn, c->channel.id, c->user.id);
+    c->added = !was;
+}
+
+static void mod_remove_job(struct store_conn *conn, const struct store_backend *b, void *arg)
+{
+    struct chan_ctx *c = arg;
+    if (!mod_channel(c, conn, b, false) || !mod_user(c, conn, b))
+        return;
+    c->missing = "this user is not a moderator of the channel";
+    c->rc = b->moderator_remove(conn, c->channel.id, c->user.id);
+}
+
+static void mod_list_job(struct store_conn *conn, const struct store_backend *b, void *arg)
+{
+    struct chan_ctx *c = arg;
+    if (mod_channel(c, conn, b, true))
+        c->rc = b->moderator_list(conn, c->channel.id, &c->mods, &c->nmods);
+}
+
+/* Answers a moderator request: the error, or what `ok` makes of c. */
+static void mod_answer(struct chan_ctx *c, void (*ok)(struct chan_ctx *c))
+{
+    if (c->rc == ONAIR_ENOTFOUND)
+        http_respond_error(c->req, 404, "not_found", c->missing);
+    else if (c->rc == ONAIR_EDENIED)
+        http_respond_error(
+            c->req, 403, "forbidden",
+            "only the channel's owner (or, to list them, its moderators) may do this");
+    else if (c->owner_self)
+        http_respond_error(c->req, 422, "validation_failed",
+                           "the channel's owner can't be made its moderator");
+    else if (c->rc)
+        api__store_failed(c->req, c->rc);
+    else
+        ok(c);
+    ctx_free(c);
+}
+
+static void mod_added(struct chan_ctx *c)
+{
+    /* Adding is idempotent: 201 the first time, 200 with the same body after. */
+    http_respond_json(
+        c->req, c->added ? 201 : 200,
+        json_pack("{s:o}", "moderator", api__user_json(c->user.id, c->user.username)));
+}
+
+static void mod_removed(struct chan_ctx *c)
+{
+    http_respond(c->req, 204, NULL, NULL, NULL, 0);
+}
+
+static void mod_listed(struct chan_ctx *c)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < c->nmods; i++)
+        json_array_append_new(arr, api__user_json(c->mods[i].id, c->mods[i].username));
+    http_respond_json(c->req, 200, json_pack("{s:o}", "moderators", arr));
+}
+
+static void mod_add_done(void *arg)
+{
+    mod_answer(arg, mod_added);
+}
+
+static void mod_remove_done(void *arg)
+{
+    mod_answer(arg, mod_removed);
+}
+
+static void mod_list_done(void *arg)
+{
+    mod_answer(arg, mod_listed);
+}
+
+/* The common start of a moderator request: the caller and the channel.
+ * NULL when it has been answered already. */
+static struct chan_ctx *mod_begin(struct http_request *req, struct app *app)
+{
+    struct chan_ctx *c = ctx_new(req, app);
+    if (!api__authenticate(req, app, &c->claims)) {
+        ctx_free(c);
+        return NULL;
+    }
+    if (!copy_name(req, c->name)) {
+        http_respond_error(req, 404, "not_found", "no such channel");
+        ctx_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* A username that can't exist stays "": the job answers 404 for it after
+ * the ownership check. */
+static void set_username(struct chan_ctx *c, const char *name, size_t len)
+{
+    if (!api__normalize_username(name, len, c->username))
+        c->username[0] = '\0';
+}
+
+static void moderator_add(struct http_request *req, void *arg)
+{
+    struct chan_ctx *c = mod_begin(req, arg);
+    if (!c)
+        return;
+    json_t *body = http_read_json_object(req);
+    if (!body) {
+        ctx_free(c);
+        return;
+    }
+    const char *name;
+    size_t len;
+    if (!json_get_string(body, "username", &name, &len)) {
+        json_decref(body);
+        http_respond_error(req, 400, "bad_request", "username is required and must be a string");
+        ctx_free(c);
+        return;
+    }
+    set_username(c, name, len);
+    json_decref(body);
+    submit(c, mod_add_job, mod_add_done);
+}
+
+static void moderator_remove(struct http_request *req, void *arg)
+{
+    struct chan_ctx *c = mod_begin(req, arg);
+    if (!c)
+        return;
+    const char *name = http_request_param(req, "username");
+    set_username(c, name, strlen(name));
+    submit(c, mod_remove_job, mod_remove_done);
+}
+
+static void moderators_list(struct http_request *req, void *arg)
+{
+    struct chan_ctx *c = mod_begin(req, arg);
+    if (c)
+        submit(c, mod_list_job, mod_list_done);
+}
+
 void api__register_channels(struct http_router *r, struct app *app)
 {
     http_router_add(r, HTTP_GET, "/api/me", me, app);
@@ -279,4 +445,8 @@ void api__register_channels(struct http_router *r, struct app *app)
     http_router_add(r, HTTP_GET, "/api/channels", channels_list, app);
     http_router_add(r, HTTP_GET, "/api/channels/{name}", channel_get, app);
     http_router_add(r, HTTP_PATCH, "/api/channels/{name}", channel_patch, app);
+    http_router_add(r, HTTP_GET, "/api/channels/{name}/moderators", moderators_list, app);
+    http_router_add(r, HTTP_POST, "/api/channels/{name}/moderators", moderator_add, app);
+    http_router_add(r, HTTP_DELETE, "/api/channels/{name}/moderators/{username}", moderator_remove,
+                    app);
 }

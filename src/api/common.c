@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@
 #include "core/loop.h"
 #include "http/json.h"
 #include "http/server.h"
+
+#define TITLE_MAX_CHARS 140
 
 bool api__authenticate(struct http_request *req, struct app *app, struct auth_claims *claims)
 {
@@ -47,6 +50,68 @@ bool api__authenticate(struct http_request *req, struct app *app, struct auth_cl
     return true;
 }
 
+bool api__authenticate_optional(struct http_request *req, struct app *app, int64_t *user_id)
+{
+    *user_id = 0;
+    if (!http_request_header(req, "Authorization"))
+        return true;
+    struct auth_claims c;
+    if (!api__authenticate(req, app, &c))
+        return false;
+    *user_id = c.user_id;
+    return true;
+}
+
+bool api__normalize_username(const char *name, size_t len, char *out)
+{
+    if (len < 3 || len > STORE_USERNAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = (char)tolower((unsigned char)name[i]);
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+            return false;
+        out[i] = ch;
+    }
+    out[len] = '\0';
+    return true;
+}
+
+bool api__title_ok(const char *s, size_t len)
+{
+    if (len > STORE_TITLE_MAX)
+        return false;
+    size_t chars = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+            return false;
+        if ((ch & 0xC0) != 0x80)
+            chars++;
+    }
+    return chars >= 1 && chars <= TITLE_MAX_CHARS;
+}
+
+int api__room_readable(struct store_conn *c, const struct store_backend *b, const char *room,
+                       int64_t user_id)
+{
+    if (strncmp(room, "channel:", 8) == 0) {
+        struct store_channel ch;
+        return b->channel_by_name(c, room + 8, &ch);
+    }
+    uint64_t id;
+    if (strncmp(room, "room:", 5) != 0 || !http_parse_u64(room + 5, strlen(room + 5), &id) ||
+        id == 0)
+        return ONAIR_ENOTFOUND;
+    struct store_room r;
+    int rc = b->room_get(c, (int64_t)id, &r);
+    if (rc || !r.private_)
+        return rc;
+    bool member = false;
+    if (user_id > 0 && (rc = b->room_is_member(c, (int64_t)id, user_id, &member)) != 0)
+        return rc;
+    return member ? 0 : ONAIR_EDENIED;
+}
+
 bool api__store(struct http_request *req, struct app *app, store_job_fn job, store_done_fn done,
                 void *ctx)
 {
@@ -64,6 +129,16 @@ void api__store_failed(struct http_request *req, int rc)
     http_respond_error(req, 500, "internal", "the server could not complete the request");
 }
 
+void api__room_failed(struct http_request *req, int rc)
+{
+    if (rc == ONAIR_ENOTFOUND)
+        http_respond_error(req, 404, "not_found", "no such room");
+    else if (rc == ONAIR_EDENIED)
+        http_respond_error(req, 403, "forbidden", "this room is private");
+    else
+        api__store_failed(req, rc);
+}
+
 json_t *api__time_json(int64_t ms)
 {
     if (ms <= 0)
@@ -75,6 +150,11 @@ json_t *api__time_json(int64_t ms)
     snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
     return json_string(out);
+}
+
+json_t *api__user_json(int64_t id, const char *name)
+{
+    return json_pack("{s:I,s:s}", "id", (json_int_t)id, "name", name);
 }
 
 json_t *api__channel_json(const struct store_channel *ch)
@@ -175,4 +255,5 @@ void api_register(struct http_router *r, struct app *app)
     api__register_auth(r, app);
     api__register_channels(r, app);
     api__register_rooms(r, app);
+    api__register_search(r, app);
 }

@@ -308,21 +308,59 @@ bool http_parse_u64(const char *s, size_t n, uint64_t *out)
     return true;
 }
 
-bool http_query_u64(const char *q, const char *key, uint64_t *out, bool *present)
+/* The raw (still encoded) value of the first "key=" in a query string, or
+ * NULL; its length to *len. */
+static const char *query_find(const char *q, const char *key, size_t *len)
 {
     size_t kl = strlen(key);
-    *present = false;
     while (*q) {
-        size_t len = strcspn(q, "&");
-        if (len > kl && strncmp(q, key, kl) == 0 && q[kl] == '=') {
-            *present = true;
-            return http_parse_u64(q + kl + 1, len - kl - 1, out);
+        size_t n = strcspn(q, "&");
+        if (n > kl && strncmp(q, key, kl) == 0 && q[kl] == '=') {
+            *len = n - kl - 1;
+            return q + kl + 1;
         }
-        q += len;
+        q += n;
         if (*q == '&')
             q++;
     }
-    return true;
+    return NULL;
+}
+
+bool http_query_u64(const char *q, const char *key, uint64_t *out, bool *present)
+{
+    size_t len;
+    const char *v = query_find(q, key, &len);
+    *present = v != NULL;
+    return !v || http_parse_u64(v, len, out);
+}
+
+bool http_query_str(const char *q, const char *key, char *out, size_t cap, bool *present)
+{
+    size_t len;
+    const char *v = query_find(q, key, &len);
+    *present = v != NULL;
+    if (!v)
+        return true;
+    /* Form encoding: '+' is a space (and "%2B" a plus), so decode the runs
+     * between pluses. Invariant: o < cap, out[o] is the NUL. */
+    size_t o = 0;
+    for (;;) {
+        size_t run = strcspn(v, "+&");
+        if (run > len)
+            run = len;
+        int d = http_percent_decode(v, run, out + o, cap - o, 1);
+        if (d < 0)
+            return false;
+        o += (size_t)d;
+        if (run == len)
+            return true;
+        if (o + 1 >= cap)
+            return false;
+        out[o++] = ' ';
+        out[o] = '\0';
+        v += run + 1;
+        len -= run + 1;
+    }
 }
 
 const char *http_request_param(const struct http_request *req, const char *name)

@@ -139,6 +139,11 @@ bool http_parse_u64(const char *s, size_t n, uint64_t *out);
  * there; returns false when it is present but not a number http_parse_u64
  * takes. */
 bool http_query_u64(const char *query, const char *key, uint64_t *out, bool *present);
+/* Looks key up the same way and form-decodes its value ('+' is a space,
+ * %XX a byte) into out (cap bytes, NUL included). Returns false when it is
+ * present but has a bad escape, decodes a NUL, or does not fit; the decoded
+ * bytes are not checked as UTF-8. */
+bool http_query_str(const char *query, const char *key, char *out, size_t cap, bool *present);
 
 /* A decoded path parameter by name, or NULL. */
 const char *http_request_param(const struct http_request *req, const char *name);
