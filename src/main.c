@@ -24,6 +24,7 @@
 #include "chat/filter.h"
 #include "chat/hub.h"
 #include "chat/session.h"
+#include "ws/conn.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -209,10 +210,10 @@ int main(int argc, char **argv)
     chat_filter_holder_init(&filter, f0);
     struct chat_session_options copt = {
         .filter = &filter,
-        .max_message = 16384,
-        .max_queue = 1u << 20,
-        .rate_count = 10,
-        .rate_window_ms = 10000,
+        .max_message = (size_t)config_int(&cfg, CFG_CHAT_MAX_MESSAGE_BYTES),
+        .max_queue = (size_t)config_int(&cfg, CFG_CHAT_SEND_QUEUE_BYTES),
+        .rate_count = (unsigned)config_int(&cfg, CFG_CHAT_RATE_COUNT),
+        .rate_window_ms = (uint64_t)config_int(&cfg, CFG_CHAT_RATE_WINDOW_MS),
     };
     chat_session_register(router, &app, &copt);
     hls_record_register(router);
@@ -227,6 +228,7 @@ int main(int argc, char **argv)
     http_metrics_register(router);
     rtmp_metrics_register();
     metrics_register(chat_hub_metrics, NULL);
+    metrics_register(ws_metrics, NULL);
     metrics_register(store_metrics, app.store);
 
     unsigned workers = (unsigned)config_int(&cfg, CFG_WORKERS);
@@ -287,7 +289,13 @@ int main(int argc, char **argv)
         return 2;
     }
     struct chat_options chopt = {
-        .ring = 1000, .replay_max = 10000, .queue_max = 100000, .batch_max = 512};
+        .ring = 1000,
+        .replay_max = 10000,
+        .queue_max = 100000,
+        .batch_max = 512,
+        .rate_count = copt.rate_count,
+        .rate_window_ms = copt.rate_window_ms,
+    };
     if (chat_hub_start(app.store, loops, &chopt) != 0)
         return 1;
     if (loop_group_start(loops) != 0)

@@ -256,4 +256,5 @@ void api_register(struct http_router *r, struct app *app)
     api__register_channels(r, app);
     api__register_rooms(r, app);
     api__register_search(r, app);
+    api__register_moderation(r, app);
 }

@@ -17,50 +17,12 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "chat/hub_internal.h"
+#include "chat/user_table.h"
 #include "store/store.h"
 #include "ws/conn.h"
 
-#define MAX_LOOPS 64
 #define PRESENCE_MS 2000
-
-struct ring_ev {
-    int64_t seq;
-    struct bytes *frame;
-};
-
-struct chat_room {
-    struct chat_room *next; /* registry list */
-    char name[STORE_ROOM_MAX + 1];
-    /* Writer thread only: */
-    bool loaded, exists, private_;
-    int64_t room_id;      /* room:{id} rooms */
-    int64_t last_seq;     /* stored and published */
-    int64_t assigned_seq; /* given to an event of the batch being stored (>= last_seq) */
-    struct ring_ev *ring;
-    unsigned ring_head, ring_count;
-    unsigned presence_sent;
-    /* Shared: */
-    atomic_uint subs_on[MAX_LOOPS]; /* live subscribers per loop */
-    atomic_uint viewers;
-    /* Loop-owned: subs[i] is touched only by loop i. */
-    struct chat_sub *subs[MAX_LOOPS];
-};
-
-enum req_kind { REQ_SEND, REQ_JOIN, REQ_LIVE };
-
-struct req {
-    struct req *next;
-    enum req_kind kind;
-    struct loop *loop;
-    struct chat_send send;
-    chat_sent_fn sent;
-    struct chat_sub *sub;
-    int64_t user_id, since;
-    chat_join_fn joined;
-    void *arg;
-    bool live;
-    int64_t enqueued_ns;
-};
 
 static struct {
     struct store *store;
@@ -73,13 +35,31 @@ static struct {
     unsigned queued;
     bool stopping, started;
     struct chat_room *rooms;
-    struct chat_room lobby; /* every connection: notices for all (subs only) */
+    struct chat_user_table rate; /* writer only: per-user token buckets */
+    struct chat_room lobby;      /* every connection: notices for all (subs only) */
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
 
 static atomic_uint_fast64_t m_joins, m_sent, m_deliveries, m_batches, m_batch_events;
 static struct metrics_histogram m_ack_latency, m_fanout_latency;
 
 /* ---- JSON ---- */
+
+/* {"type":"system","room","seq","text","ts"} plus, for a moderation
+ * notice, "action", the "user" it was about and its "seconds". */
+static json_t *system_json(const struct store_chat_event *ev)
+{
+    json_t *o = json_pack("{s:s,s:s,s:I,s:s,s:I}", "type", "system", "room", ev->room, "seq",
+                          (json_int_t)ev->seq, "text", ev->text, "ts", (json_int_t)ev->ts);
+    if (!o || !ev->action[0])
+        return o;
+    json_object_set_new(o, "action", json_string(ev->action));
+    if (ev->user_id)
+        json_object_set_new(
+            o, "user", json_pack("{s:I,s:s}", "id", (json_int_t)ev->user_id, "name", ev->username));
+    if (strcmp(ev->action, "timeout") == 0 || strcmp(ev->action, "slow") == 0)
+        json_object_set_new(o, "seconds", json_integer(ev->amount));
+    return o;
+}
 
 void chat_event_json(struct buf *out, const struct store_chat_event *ev)
 {
@@ -94,8 +74,7 @@ void chat_event_json(struct buf *out, const struct store_chat_event *ev)
                       (json_int_t)ev->ref_seq, "event_seq", (json_int_t)ev->seq, "ts",
                       (json_int_t)ev->ts);
     else if (strcmp(ev->type, "system") == 0)
-        o = json_pack("{s:s,s:s,s:I,s:s,s:I}", "type", "system", "room", ev->room, "seq",
-                      (json_int_t)ev->seq, "text", ev->text, "ts", (json_int_t)ev->ts);
+        o = system_json(ev);
     else
         o = json_pack("{s:s,s:s,s:I,s:{s:I,s:s},s:s,s:I}", "type", "message", "room", ev->room,
                       "seq", (json_int_t)ev->seq, "user", "id", (json_int_t)ev->user_id, "name",
@@ -197,28 +176,32 @@ static void on_joined(void *arg)
 }
 
 struct sent_done {
-    chat_sent_fn fn;
+    chat_done_fn fn;
     void *arg;
-    int rc;
-    int64_t seq;
+    struct chat_result res;
     int64_t enqueued_ns;
 };
 
 static void on_sent(void *arg)
 {
     struct sent_done *d = arg;
-    if (d->rc == 0)
+    if (d->res.rc == 0)
         metrics_histogram_observe(&m_ack_latency, (double)(clock_mono_ns() - d->enqueued_ns) / 1e9);
-    d->fn(d->arg, d->rc, d->seq);
+    d->fn(d->arg, &d->res);
     free(d);
 }
 
-static void reply_sent(struct req *q, int rc, int64_t seq)
+void chat__reply(struct req *q, const struct chat_result *res)
 {
     struct sent_done *d = xmalloc(sizeof *d);
-    *d = (struct sent_done){q->sent, q->arg, rc, seq, q->enqueued_ns};
+    *d = (struct sent_done){q->done, q->arg, *res, q->enqueued_ns};
     if (loop_post(q->loop, on_sent, d) != 0)
         free(d);
+}
+
+void chat__reply_err(struct req *q, int rc, const char *code, const char *message)
+{
+    chat__reply(q, &(struct chat_result){.rc = rc, .code = code, .message = message});
 }
 
 void chat_hub_leave(struct loop *l, struct chat_sub *s)
@@ -281,6 +264,11 @@ void chat_hub_room_created(const char *room, const char *title)
 
 /* ---- writer thread ---- */
 
+const struct chat_options *chat__options(void)
+{
+    return &hub.opt;
+}
+
 static struct chat_room *room_find_locked(const char *name)
 {
     for (struct chat_room *r = hub.rooms; r; r = r->next)
@@ -302,55 +290,98 @@ static void ring_push(struct chat_room *r, int64_t seq, struct bytes *frame)
     }
 }
 
-/* The room, loaded (existence, last seq, recent history) on first use. */
-static struct chat_room *room_load(struct store_conn *c, const struct store_backend *b,
-                                   const char *name)
+static void ring_empty(struct chat_room *r)
+{
+    for (unsigned i = 0; i < r->ring_count; i++)
+        bytes_unref(r->ring[(r->ring_head + i) % hub.opt.ring].frame);
+    r->ring_head = r->ring_count = 0;
+}
+
+/* Recent history into the ring, so most `since` replays need no query. */
+void chat__ring_reload(struct store_conn *c, const struct store_backend *b, struct chat_room *r)
+{
+    ring_empty(r);
+    int64_t from = r->last_seq > hub.opt.ring ? r->last_seq - hub.opt.ring : 0;
+    struct store_chat_event *evs = NULL;
+    size_t n = 0;
+    if (r->last_seq > 0 && b->chat_since(c, r->name, from, hub.opt.ring, &evs, &n) == 0) {
+        for (size_t i = 0; i < n; i++)
+            ring_push(r, evs[i].seq, event_frame(&evs[i]));
+        free(evs);
+    }
+}
+
+void chat__ring_replace(struct chat_room *r, const struct store_chat_event *ev)
+{
+    for (unsigned i = 0; i < r->ring_count; i++) {
+        struct ring_ev *e = &r->ring[(r->ring_head + i) % hub.opt.ring];
+        if (e->seq == ev->seq) {
+            bytes_unref(e->frame);
+            e->frame = event_frame(ev);
+            return;
+        }
+    }
+}
+
+/* Who owns a room: the channel's user, or the user room's creator. */
+static bool room_lookup(struct store_conn *c, const struct store_backend *b, struct chat_room *r)
+{
+    if (strncmp(r->name, "channel:", 8) == 0) {
+        struct store_channel ch;
+        if (b->channel_by_name(c, r->name + 8, &ch) != 0)
+            return false;
+        r->channel_id = ch.id;
+        r->owner_id = ch.owner_id;
+        return true;
+    }
+    if (strncmp(r->name, "room:", 5) == 0) {
+        char *end;
+        long long id = strtoll(r->name + 5, &end, 10);
+        struct store_room sr;
+        if (*end != '\0' || id <= 0 || b->room_get(c, id, &sr) != 0)
+            return false;
+        r->private_ = sr.private_;
+        r->room_id = id;
+        r->owner_id = sr.owner_id;
+        return true;
+    }
+    return false;
+}
+
+struct chat_room *chat__room_load(struct store_conn *c, const struct store_backend *b,
+                                  const char *name)
 {
     pthread_mutex_lock(&hub.lock);
     struct chat_room *r = room_find_locked(name);
     pthread_mutex_unlock(&hub.lock);
     if (r && r->loaded)
         return r;
-    bool exists = false, priv = false;
-    int64_t room_id = 0;
-    if (strncmp(name, "channel:", 8) == 0) {
-        struct store_channel ch;
-        exists = b->channel_by_name(c, name + 8, &ch) == 0;
-    } else if (strncmp(name, "room:", 5) == 0) {
-        char *end;
-        long long id = strtoll(name + 5, &end, 10);
-        struct store_room sr;
-        if (*end == '\0' && id > 0 && b->room_get(c, id, &sr) == 0) {
-            exists = true;
-            priv = sr.private_;
-            room_id = id;
-        }
-    }
-    if (!exists)
+    struct chat_room probe = {0};
+    snprintf(probe.name, sizeof probe.name, "%s", name);
+    if (!room_lookup(c, b, &probe))
+        return NULL;
+    int slow = 0;
+    int64_t last = 0;
+    if (b->room_slow_get(c, name, &slow) != 0 || b->chat_last_seq(c, name, &last) != 0)
         return NULL;
     if (!r) {
         r = xcalloc(1, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", name);
         r->ring = xcalloc(hub.opt.ring, sizeof *r->ring);
+        chat__room_users_init(r);
         pthread_mutex_lock(&hub.lock);
         r->next = hub.rooms;
         hub.rooms = r;
         pthread_mutex_unlock(&hub.lock);
     }
     r->exists = true;
-    r->private_ = priv;
-    r->room_id = room_id;
-    if (b->chat_last_seq(c, name, &r->last_seq) != 0)
-        return NULL;
-    /* Recent history into the ring, so most `since` replays need no query. */
-    int64_t from = r->last_seq > hub.opt.ring ? r->last_seq - hub.opt.ring : 0;
-    struct store_chat_event *evs = NULL;
-    size_t n = 0;
-    if (r->last_seq > 0 && b->chat_since(c, name, from, hub.opt.ring, &evs, &n) == 0) {
-        for (size_t i = 0; i < n; i++)
-            ring_push(r, evs[i].seq, event_frame(&evs[i]));
-        free(evs);
-    }
+    r->private_ = probe.private_;
+    r->room_id = probe.room_id;
+    r->channel_id = probe.channel_id;
+    r->owner_id = probe.owner_id;
+    r->slow_s = slow;
+    r->last_seq = last;
+    chat__ring_reload(c, b, r);
     r->loaded = true;
     return r;
 }
@@ -359,7 +390,7 @@ static void do_join(struct store_conn *c, const struct store_backend *b, struct 
 {
     struct join_done *d = xcalloc(1, sizeof *d);
     d->req = q;
-    struct chat_room *r = room_load(c, b, q->send.room);
+    struct chat_room *r = chat__room_load(c, b, q->send.room);
     if (!r) {
         d->j.rc = ONAIR_ENOTFOUND;
     } else if (r->private_) {
@@ -409,6 +440,46 @@ static void do_join(struct store_conn *c, const struct store_backend *b, struct 
     }
 }
 
+/* Makes ev (stored) the room's newest event: ring, subscribers, counters. */
+static void published(struct chat_room *r, const struct store_chat_event *ev, struct req *q)
+{
+    struct bytes *frame = event_frame(ev);
+    r->last_seq = ev->seq;
+    ring_push(r, ev->seq, bytes_ref(frame));
+    if (q)
+        chat__reply(q, &(struct chat_result){.seq = ev->seq}); /* ack first: it is durable */
+    publish(r, frame, ev->seq);
+    bytes_unref(frame);
+    atomic_fetch_add(&m_sent, 1);
+}
+
+int chat__append(struct store_conn *c, const struct store_backend *b, struct chat_room *r,
+                 struct store_chat_event *ev)
+{
+    snprintf(ev->room, sizeof ev->room, "%s", r->name);
+    ev->seq = r->last_seq + 1;
+    ev->ts = clock_wall_ms();
+    int rc = b->chat_append(c, ev, 1);
+    if (rc == 0)
+        published(r, ev, NULL);
+    return rc;
+}
+
+/* Fills e from a send request (room r, seq). */
+static void event_of_send(struct store_chat_event *e, const struct chat_room *r,
+                          const struct chat_send *m, int64_t seq, int64_t now)
+{
+    snprintf(e->room, sizeof e->room, "%s", r->name);
+    e->seq = seq;
+    snprintf(e->type, sizeof e->type, "%s", m->type[0] ? m->type : "message");
+    e->user_id = m->user_id;
+    snprintf(e->username, sizeof e->username, "%s", m->username);
+    snprintf(e->text, sizeof e->text, "%s", m->text);
+    e->amount = m->amount;
+    e->ts = now;
+    snprintf(e->client_id, sizeof e->client_id, "%s", m->client_id);
+}
+
 /* Stores and publishes a run of sends: one transaction for all of them. */
 static void flush_sends(struct store_conn *c, const struct store_backend *b, struct req **batch,
                         size_t n)
@@ -421,27 +492,22 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
     int64_t now = clock_wall_ms();
     for (size_t i = 0; i < n; i++) {
         struct req *q = batch[i];
-        struct chat_room *r = room_load(c, b, q->send.room);
+        struct chat_room *r = chat__room_load(c, b, q->send.room);
+        struct chat_result res = {0};
         if (!r) {
-            reply_sent(q, ONAIR_ENOTFOUND, 0);
+            chat__reply_err(q, ONAIR_ENOTFOUND, "not_found", "no such room");
             free(q);
-            batch[i] = NULL;
+            continue;
+        }
+        if (!chat__admit(c, b, r, &q->send, now, &res)) {
+            chat__reply(q, &res);
+            free(q);
             continue;
         }
         /* Seqs are taken in order; last_seq moves only after the commit. */
         if (r->assigned_seq < r->last_seq)
             r->assigned_seq = r->last_seq;
-        int64_t seq = ++r->assigned_seq;
-        struct store_chat_event *e = &evs[m];
-        snprintf(e->room, sizeof e->room, "%s", r->name);
-        e->seq = seq;
-        snprintf(e->type, sizeof e->type, "%s", q->send.type[0] ? q->send.type : "message");
-        e->user_id = q->send.user_id;
-        snprintf(e->username, sizeof e->username, "%s", q->send.username);
-        snprintf(e->text, sizeof e->text, "%s", q->send.text);
-        e->amount = q->send.amount;
-        e->ts = now;
-        snprintf(e->client_id, sizeof e->client_id, "%s", q->send.client_id);
+        event_of_send(&evs[m], r, &q->send, ++r->assigned_seq, now);
         rooms[m] = r;
         batch[m++] = q;
     }
@@ -452,18 +518,11 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
     }
     for (size_t i = 0; i < m; i++) {
         if (rc == 0) {
-            struct chat_room *r = rooms[i];
-            struct bytes *frame = event_frame(&evs[i]);
-            r->last_seq = evs[i].seq;
-            ring_push(r, evs[i].seq, bytes_ref(frame));
-            reply_sent(batch[i], 0, evs[i].seq); /* ack first: it is durable now */
-            publish(r, frame, evs[i].seq);
-            bytes_unref(frame);
-            atomic_fetch_add(&m_sent, 1);
+            published(rooms[i], &evs[i], batch[i]);
         } else {
             /* Nothing was stored: those seqs are given out again. */
             rooms[i]->assigned_seq = rooms[i]->last_seq;
-            reply_sent(batch[i], rc, 0);
+            chat__reply_err(batch[i], rc, "internal", "the message was not stored");
         }
         free(batch[i]);
     }
@@ -510,6 +569,26 @@ static void do_live(struct req *q)
     free(q);
 }
 
+/* Answers a request the writer can't serve (no database connection). */
+static void refuse(struct req *q)
+{
+    if (q->kind == REQ_SEND || q->kind == REQ_MOD) {
+        chat__reply_err(q, ONAIR_EIO, "internal", "the chat store is unavailable");
+        free(q->mod);
+        free(q);
+    } else if (q->kind == REQ_JOIN) {
+        struct join_done *d = xcalloc(1, sizeof *d);
+        d->req = q;
+        d->j.rc = ONAIR_EIO;
+        if (loop_post(q->loop, on_joined, d) != 0) {
+            free(d);
+            free(q);
+        }
+    } else {
+        free(q);
+    }
+}
+
 static void *writer(void *arg)
 {
     (void)arg;
@@ -544,9 +623,7 @@ static void *writer(void *arg)
             struct req *q = list;
             list = q->next;
             if (!c) {
-                if (q->kind == REQ_SEND)
-                    reply_sent(q, ONAIR_EIO, 0);
-                free(q);
+                refuse(q);
                 continue;
             }
             if (q->kind == REQ_SEND) {
@@ -561,6 +638,8 @@ static void *writer(void *arg)
             n = 0;
             if (q->kind == REQ_JOIN)
                 do_join(c, b, q);
+            else if (q->kind == REQ_MOD)
+                chat__moderate(c, b, q);
             else
                 do_live(q);
         }
@@ -605,6 +684,7 @@ int chat_hub_start(struct store *store, struct loop_group *loops, const struct c
         hub.opt.ring = 16;
     if (hub.opt.batch_max < 1)
         hub.opt.batch_max = 1;
+    chat__rules_init();
     hub.started = true;
     if (pthread_create(&hub.thread, NULL, writer, NULL) != 0) {
         hub.started = false;
@@ -626,11 +706,12 @@ void chat_hub_stop(void)
     while (hub.rooms) {
         struct chat_room *r = hub.rooms;
         hub.rooms = r->next;
-        for (unsigned i = 0; i < r->ring_count; i++)
-            bytes_unref(r->ring[(r->ring_head + i) % hub.opt.ring].frame);
+        ring_empty(r);
         free(r->ring);
+        chat_user_table_free(&r->users);
         free(r);
     }
+    chat__rules_free();
 }
 
 int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,
@@ -655,17 +736,34 @@ int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_
     return rc;
 }
 
-int chat_hub_send(struct loop *l, const struct chat_send *m, chat_sent_fn done, void *arg)
+int chat_hub_send(struct loop *l, const struct chat_send *m, chat_done_fn done, void *arg)
 {
     struct req *q = xcalloc(1, sizeof *q);
     q->kind = REQ_SEND;
     q->loop = l;
     q->send = *m;
-    q->sent = done;
+    q->done = done;
     q->arg = arg;
     int rc = enqueue(q, true);
     if (rc)
         free(q);
+    return rc;
+}
+
+int chat_hub_moderate(struct loop *l, const struct chat_mod *m, chat_done_fn done, void *arg)
+{
+    struct req *q = xcalloc(1, sizeof *q);
+    q->kind = REQ_MOD;
+    q->loop = l;
+    q->mod = xmalloc(sizeof *q->mod);
+    *q->mod = *m;
+    q->done = done;
+    q->arg = arg;
+    int rc = enqueue(q, true);
+    if (rc) {
+        free(q->mod);
+        free(q);
+    }
     return rc;
 }
 

@@ -38,6 +38,9 @@ struct chat_options {
     unsigned replay_max; /* `since` further back than this: reset */
     unsigned queue_max;  /* requests waiting for the writer */
     unsigned batch_max;  /* events per store transaction */
+    unsigned rate_count; /* messages one user may send per rate_window_ms, all
+                          * connections and rooms together; 0: no limit */
+    uint64_t rate_window_ms;
 };
 
 /* A connection's membership in a room; owned by the caller, on its loop. */
@@ -82,10 +85,54 @@ struct chat_send {
     char type[16];  /* "message", "donation", "system" */
     int64_t amount; /* donations */
 };
-/* done(arg, rc, seq) runs later on l once the event is durable (rc 0) or
- * failed. EAGAIN now if the writer's queue is full. */
-typedef void (*chat_sent_fn)(void *arg, int rc, int64_t seq);
-int chat_hub_send(struct loop *l, const struct chat_send *m, chat_sent_fn done, void *arg);
+
+/* What became of a send or a moderation action, told on the caller's loop. */
+struct chat_result {
+    int rc;                 /* 0 or ONAIR_E* */
+    const char *code;       /* rc != 0: the protocol's error code ("not_found",
+                             * "forbidden", "banned", "rate_limited", "bad_request",
+                             * "unavailable", "internal") */
+    const char *message;    /* rc != 0: for people */
+    int64_t seq;            /* rc == 0: the seq of the stored event */
+    int64_t retry_after_ms; /* rate_limited: when a send may succeed */
+    int64_t until_ms;       /* banned: end of the timeout, unix ms (0: a ban) */
+};
+typedef void (*chat_done_fn)(void *arg, const struct chat_result *r);
+
+/* Stores and publishes an event. A "message" is admitted only if its
+ * sender is not banned or timed out in the room, respects the room's slow
+ * mode (owner and moderators are exempt) and the per-user rate limit.
+ * done runs later on l once the event is durable (rc 0) or refused.
+ * EAGAIN now if the writer's queue is full. */
+int chat_hub_send(struct loop *l, const struct chat_send *m, chat_done_fn done, void *arg);
+
+enum chat_mod_action {
+    CHAT_MOD_DELETE,  /* seq: a message or donation */
+    CHAT_MOD_TIMEOUT, /* target, seconds 1..CHAT_TIMEOUT_MAX_S */
+    CHAT_MOD_BAN,     /* target */
+    CHAT_MOD_UNBAN,   /* target */
+    CHAT_MOD_SLOW,    /* seconds 0..STORE_SLOW_MAX (0: off) */
+    CHAT_MOD_CLEAR,
+};
+#define CHAT_TIMEOUT_MAX_S (14 * 86400)
+
+struct chat_mod {
+    char room[STORE_ROOM_MAX + 1];
+    enum chat_mod_action action;
+    int64_t actor_id; /* must own the room or moderate its channel */
+    char actor_name[STORE_USERNAME_MAX + 1];
+    char target[STORE_USERNAME_MAX + 1];
+    int64_t seq;
+    int64_t seconds;
+    char reason[STORE_REASON_MAX + 1];
+};
+/* Runs a moderation action in the room's order of events: each one adds
+ * an event (a "deleted", or a "system" notice with its action) that every
+ * subscriber gets and `since` replays. done gets that event's seq. Errors:
+ * not_found (room, user, message, or no ban to lift), forbidden (not a
+ * moderator; the owner can't be banned; only the owner bans moderators),
+ * bad_request (seconds out of range). */
+int chat_hub_moderate(struct loop *l, const struct chat_mod *m, chat_done_fn done, void *arg);
 
 /* Joined connections of a room (0 if not loaded). Any thread. */
 unsigned chat_hub_viewers(const char *room);

@@ -8,6 +8,7 @@
 #include "api/app.h"
 #include "auth/jwt.h"
 #include "auth/revoked.h"
+#include "chat/command.h"
 #include "chat/filter.h"
 #include "chat/hub.h"
 #include "core/alloc.h"
@@ -129,8 +130,14 @@ static void on_joined(struct chat_sub *sub, const struct chat_joined *j, void *a
     if (j->rc != 0) {
         m->used = false;
         if (!s->gone)
-            send_error(s, j->rc == ONAIR_EDENIED ? "forbidden" : "not_found",
-                       j->rc == ONAIR_EDENIED ? "this room is private" : "no such room", NULL);
+            send_error(s,
+                       j->rc == ONAIR_EDENIED     ? "forbidden"
+                       : j->rc == ONAIR_ENOTFOUND ? "not_found"
+                                                  : "unavailable",
+                       j->rc == ONAIR_EDENIED     ? "this room is private"
+                       : j->rc == ONAIR_ENOTFOUND ? "no such room"
+                                                  : "the chat store is unavailable; try again",
+                       NULL);
     } else if (s->gone || !m->used) {
         /* Left or closed meanwhile; the hub already undid the join. */
     } else {
@@ -205,20 +212,32 @@ struct pending_send {
     bool has_client_id;
 };
 
-static void on_sent(void *arg, int rc, int64_t seq)
+/* An error for the client, from a hub result (code, message, timing). */
+static void send_result_error(struct session *s, const struct chat_result *r, const char *client_id)
+{
+    json_t *o = json_pack("{s:s,s:s,s:s}", "type", "error", "code", r->code ? r->code : "internal",
+                          "message", r->message ? r->message : "failed");
+    if (r->retry_after_ms > 0)
+        json_object_set_new(o, "retry_after_ms", json_integer(r->retry_after_ms));
+    if (r->code && strcmp(r->code, "banned") == 0)
+        json_object_set_new(o, "until", r->until_ms ? json_integer(r->until_ms) : json_null());
+    if (client_id)
+        json_object_set_new(o, "client_id", json_string(client_id));
+    send_json(s, o);
+}
+
+static void on_sent(void *arg, const struct chat_result *r)
 {
     struct pending_send *p = arg;
     struct session *s = p->s;
     if (!s->gone) {
-        if (rc == 0) {
-            json_t *o = json_pack("{s:s,s:I}", "type", "ack", "seq", (json_int_t)seq);
+        if (r->rc == 0) {
+            json_t *o = json_pack("{s:s,s:I}", "type", "ack", "seq", (json_int_t)r->seq);
             json_object_set_new(o, "client_id",
                                 p->has_client_id ? json_string(p->client_id) : json_null());
             send_json(s, o);
         } else {
-            send_error(s, rc == ONAIR_ENOTFOUND ? "not_found" : "internal",
-                       rc == ONAIR_ENOTFOUND ? "no such room" : "the message was not stored",
-                       p->has_client_id ? p->client_id : NULL);
+            send_result_error(s, r, p->has_client_id ? p->client_id : NULL);
         }
     }
     session_unref(s);
@@ -228,6 +247,8 @@ static void on_sent(void *arg, int rc, int64_t seq)
 /* Token bucket: rate_count messages per window, refilled continuously. */
 static bool take_token(struct session *s, int64_t *retry_ms)
 {
+    if (sopt.rate_count == 0)
+        return true;
     int64_t now = clock_wall_ms();
     double rate = (double)sopt.rate_count / (double)sopt.rate_window_ms;
     s->tokens += (double)(now - s->refill_ms) * rate;
@@ -240,6 +261,28 @@ static bool take_token(struct session *s, int64_t *retry_ms)
     }
     *retry_ms = (int64_t)((1.0 - s->tokens) / rate) + 1;
     return false;
+}
+
+/* The hub's send request for a chat message: banned words become '*'
+ * (same number of characters), in linear time. */
+static void message_of(const struct session *s, const char *room, const char *text, size_t len,
+                       const char *client_id, struct chat_send *cs)
+{
+    memset(cs, 0, sizeof *cs);
+    snprintf(cs->room, sizeof cs->room, "%s", room);
+    cs->user_id = s->user_id;
+    snprintf(cs->username, sizeof cs->username, "%s", s->username);
+    struct chat_filter *f = sopt.filter ? chat_filter_holder_get(sopt.filter) : NULL;
+    if (f) {
+        chat_filter_mask(f, text, len, cs->text, sizeof cs->text);
+        chat_filter_unref(f);
+    } else {
+        memcpy(cs->text, text, len);
+        cs->text[len] = '\0';
+    }
+    if (client_id)
+        snprintf(cs->client_id, sizeof cs->client_id, "%s", client_id);
+    snprintf(cs->type, sizeof cs->type, "message");
 }
 
 static void do_send(struct session *s, json_t *msg)
@@ -285,31 +328,32 @@ static void do_send(struct session *s, json_t *msg)
         send_json(s, o);
         return;
     }
-    struct chat_send cs;
-    memset(&cs, 0, sizeof cs);
-    snprintf(cs.room, sizeof cs.room, "%s", room);
-    cs.user_id = s->user_id;
-    snprintf(cs.username, sizeof cs.username, "%s", s->username);
-    /* Banned words become '*' (same number of characters), in linear time. */
-    struct chat_filter *f = sopt.filter ? chat_filter_holder_get(sopt.filter) : NULL;
-    if (f) {
-        chat_filter_mask(f, text, len, cs.text, sizeof cs.text);
-        chat_filter_unref(f);
-    } else {
-        memcpy(cs.text, text, len);
-        cs.text[len] = '\0';
+    struct chat_mod mod;
+    const char *why;
+    enum chat_command_parse_result cmd = chat_command_parse(text, len, &mod, &why);
+    if (cmd == CHAT_CMD_BAD) {
+        send_error(s, "bad_request", why, client_id);
+        return;
     }
-    if (client_id)
-        snprintf(cs.client_id, sizeof cs.client_id, "%s", client_id);
-    snprintf(cs.type, sizeof cs.type, "message");
     struct pending_send *p = xcalloc(1, sizeof *p);
     p->s = s;
     if (client_id) {
         snprintf(p->client_id, sizeof p->client_id, "%s", client_id);
         p->has_client_id = true;
     }
+    int rc;
     s->refs++;
-    if (chat_hub_send(s->loop, &cs, on_sent, p) != 0) {
+    if (cmd == CHAT_CMD_OK) {
+        snprintf(mod.room, sizeof mod.room, "%s", room);
+        mod.actor_id = s->user_id;
+        snprintf(mod.actor_name, sizeof mod.actor_name, "%s", s->username);
+        rc = chat_hub_moderate(s->loop, &mod, on_sent, p);
+    } else {
+        struct chat_send cs;
+        message_of(s, room, text, len, client_id, &cs);
+        rc = chat_hub_send(s->loop, &cs, on_sent, p);
+    }
+    if (rc != 0) {
         s->refs--;
         free(p);
         send_error(s, "unavailable", "the server is busy; try again", client_id);

@@ -95,6 +95,17 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_BANNED_WORDS] = {"banned-words", CONFIG_STRING, "./etc/banned-words.txt", 0, 0,
                           "chat word list (one per line) masked with '*'; reloaded on SIGHUP; "
                           "empty: no filter"},
+    [CFG_CHAT_RATE_COUNT] = {"chat-rate-count", CONFIG_INT, "10", 0, 1000000,
+                             "chat messages one user may send per chat-rate-window-ms "
+                             "(all their connections together); 0: no limit"},
+    [CFG_CHAT_RATE_WINDOW_MS] = {"chat-rate-window-ms", CONFIG_INT, "10000", 100, 3600000,
+                                 "the window of chat-rate-count, milliseconds"},
+    [CFG_CHAT_SEND_QUEUE_BYTES] = {"chat-send-queue-bytes", CONFIG_INT, "1048576", 4096, 67108864,
+                                   "unsent bytes a chat connection may have queued; a reader "
+                                   "that falls further behind is closed with 1013"},
+    [CFG_CHAT_MAX_MESSAGE_BYTES] = {"chat-max-message-bytes", CONFIG_INT, "16384", 1024, 1048576,
+                                    "largest WebSocket message a chat client may send (1009 "
+                                    "past it)"},
 };
 
 static int find(const char *name, size_t len)

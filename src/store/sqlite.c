@@ -54,10 +54,11 @@
 /* Columns every chat event query selects, in the order event_from_row()
  * reads; the id comes first. */
 #define EVENT_COLS                                                                                 \
-    "id, room, seq, type, user_id, username, text, amount, ts, ref_seq, client_id, deleted"
+    "id, room, seq, type, user_id, username, text, amount, ts, ref_seq, client_id, deleted, "      \
+    "action"
 #define EVENT_COLS_E                                                                               \
     "e.id, e.room, e.seq, e.type, e.user_id, e.username, e.text, e.amount, e.ts, e.ref_seq,"       \
-    " e.client_id, e.deleted"
+    " e.client_id, e.deleted, e.action"
 #define ROOM_COLS "id, title, private, owner_id, created_at"
 /* Event types whose text is user-written: searchable, deletable, cleared. */
 #define TEXT_TYPES "('message', 'donation')"
@@ -170,7 +171,8 @@ static const char *const stmt_sql[S__COUNT] = {
 
     /* ---- chat ---- */
     [S_CHAT_INSERT] = "INSERT INTO chat_events (room, seq, type, user_id, username, text, amount,"
-                      " ts, ref_seq, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                      " ts, ref_seq, client_id, action)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     [S_CHAT_MARK_DELETED] = "UPDATE chat_events SET deleted = 1 WHERE room = ?1 AND seq = ?2"
                             " AND deleted = 0 AND type IN " TEXT_TYPES,
     [S_CHAT_LAST_SEQ] = "SELECT max(seq) FROM chat_events WHERE room = ?1",
@@ -1348,7 +1350,8 @@ static bool event_ok(const struct store_chat_event *e)
     if (!field_ok(e->room, sizeof e->room, false) || !field_ok(e->type, sizeof e->type, false) ||
         !field_ok(e->username, sizeof e->username, true) ||
         !field_ok(e->text, sizeof e->text, true) ||
-        !field_ok(e->client_id, sizeof e->client_id, true))
+        !field_ok(e->client_id, sizeof e->client_id, true) ||
+        !field_ok(e->action, sizeof e->action, true))
         return false;
     if (!type_is(e, "message") && !type_is(e, "donation") && !type_is(e, "deleted") &&
         !type_is(e, "system"))
@@ -1388,6 +1391,8 @@ static int event_from_row(struct store_conn *c, sqlite3_stmt *s, struct store_ch
     e->ref_seq = sqlite3_column_int64(s, 9);
     if (!err)
         err = col_text_opt(c, s, 10, e->client_id, sizeof e->client_id, op);
+    if (!err)
+        err = col_text_opt(c, s, 12, e->action, sizeof e->action, op);
     return err;
 }
 
@@ -1438,6 +1443,7 @@ static int append_one(struct store_conn *c, const struct store_chat_event *e, co
     bind_i64(s, 8, e->ts, &rc);
     bind_opt_i64(s, 9, e->ref_seq, &rc);
     bind_opt_text(s, 10, e->client_id, &rc);
+    bind_text(s, 11, e->action, &rc);
     if (rc == SQLITE_OK)
         rc = run(s);
     int err = 0;

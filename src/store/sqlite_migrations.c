@@ -197,6 +197,12 @@ const char *const store__sqlite_migrations[] = {
                                                     "    cleared_seq INTEGER NOT NULL DEFAULT 0\n"
                                                     ") STRICT, WITHOUT ROWID;\n"
                                                     "PRAGMA user_version = 2;\n",
+
+    /* 3: what a "system" event records ("ban", "timeout", "unban", "slow",
+     * "clear"), so a client replaying the log can act on it (a "clear"
+     * hides everything before it) instead of parsing its text. */
+    ("ALTER TABLE chat_events ADD COLUMN action TEXT NOT NULL DEFAULT '';\n"
+     "PRAGMA user_version = 3;\n"),
 };
 
 const unsigned store__sqlite_migration_count =

@@ -93,12 +93,13 @@ struct store_chat_event {
     int64_t user_id; /* 0 = none (system) */
     char username[STORE_USERNAME_MAX + 1];
     char text[STORE_TEXT_MAX + 1];
-    int64_t amount;  /* donation points, >= 0 */
+    int64_t amount;  /* donation points, or a timeout's / slow mode's seconds, >= 0 */
     int64_t ts;      /* unix ms */
     int64_t ref_seq; /* "deleted": the seq of the message it deletes */
     char client_id[STORE_KEY_MAX + 1];
-    bool deleted; /* read back only: a later "deleted" event or a clear hid this
-                   * message; its text then comes back empty */
+    char action[16]; /* "system": "ban", "timeout", "unban", "slow", "clear" or "" */
+    bool deleted;    /* read back only: a later "deleted" event or a clear hid this
+                      * message; its text then comes back empty */
 };
 
 /* One search result: the event, its id (the cursor for the next page) and

@@ -1,5 +1,6 @@
 #include "ws/conn.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -10,6 +11,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "http/json.h"
 #include "http/server.h"
 #include "ws/frame.h"
@@ -26,6 +28,9 @@ struct ws_conn {
     bool gone;    /* the HTTP connection closed: on_close was called */
     bool timer_open;
 };
+
+static atomic_long m_open;
+static atomic_uint_fast64_t m_accepted, m_messages_in, m_slow_closes, m_too_big_closes;
 
 static void send_raw(struct ws_conn *c, struct buf *b)
 {
@@ -60,6 +65,7 @@ static int on_message(const struct ws_message *m, void *arg)
     c->last_heard_ms = uv_now(c->timer.loop);
     switch (m->opcode) {
     case WS_TEXT:
+        atomic_fetch_add_explicit(&m_messages_in, 1, memory_order_relaxed);
         if (!c->closing)
             c->ops->on_text(c->user, (const char *)m->data, m->len);
         break;
@@ -92,6 +98,8 @@ static void on_data(void *user, const uint8_t *data, size_t len)
         return;
     c->last_heard_ms = uv_now(c->timer.loop);
     int rc = ws_reader_feed(&c->reader, data, len, on_message, c);
+    if (rc && rc != ONAIR_ECLOSED && c->reader.close_code == WS_CLOSE_TOO_BIG)
+        atomic_fetch_add(&m_too_big_closes, 1);
     if (rc && rc != ONAIR_ECLOSED && c->reader.close_code)
         ws_conn_close(c, c->reader.close_code,
                       c->reader.close_code == WS_CLOSE_TOO_BIG ? "message too big"
@@ -102,6 +110,7 @@ static void on_http_close(void *user)
 {
     struct ws_conn *c = user;
     c->gone = true;
+    atomic_fetch_sub(&m_open, 1);
     ws_reader_free(&c->reader);
     c->ops->on_close(c->user);
     uv_timer_stop(&c->timer);
@@ -182,6 +191,8 @@ struct ws_conn *ws_conn_accept(struct http_request *req, const struct ws_conn_op
     char headers[160];
     snprintf(headers, sizeof headers,
              "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n", accept);
+    atomic_fetch_add(&m_open, 1);
+    atomic_fetch_add(&m_accepted, 1);
     c->http = http_upgrade(req, headers, &upgrade_ops, c);
     if (!c->gone) {
         uint64_t every = opt->ping_ms < opt->idle_ms ? opt->ping_ms : opt->idle_ms;
@@ -207,6 +218,7 @@ int ws_conn_send_frame(struct ws_conn *c, struct bytes *frame)
     if (http_conn_queued(c->http) > c->opt.max_queue) {
         /* Too slow: it would make us hold its backlog forever. It comes
          * back with `since` and loses nothing. */
+        atomic_fetch_add(&m_slow_closes, 1);
         ws_conn_close(c, WS_CLOSE_TRY_AGAIN, "too slow; reconnect and catch up");
         return ONAIR_ECLOSED;
     }
@@ -238,4 +250,26 @@ struct bytes *ws_frame_text(const char *text, size_t len)
     size_t n;
     void *data = buf_take(&b, &n);
     return bytes_take(data, n);
+}
+
+void ws_metrics(struct buf *out, void *arg)
+{
+    (void)arg;
+    buf_printf(out,
+               "# HELP onair_ws_connections Open WebSocket connections.\n"
+               "# TYPE onair_ws_connections gauge\nonair_ws_connections %ld\n"
+               "# HELP onair_ws_accepted_total WebSocket upgrades accepted.\n"
+               "# TYPE onair_ws_accepted_total counter\nonair_ws_accepted_total %llu\n"
+               "# HELP onair_ws_messages_in_total Text messages received from clients.\n"
+               "# TYPE onair_ws_messages_in_total counter\nonair_ws_messages_in_total %llu\n"
+               "# HELP onair_ws_slow_closes_total Connections closed with 1013 for falling "
+               "behind.\n"
+               "# TYPE onair_ws_slow_closes_total counter\nonair_ws_slow_closes_total %llu\n"
+               "# HELP onair_ws_too_big_closes_total Connections closed with 1009.\n"
+               "# TYPE onair_ws_too_big_closes_total counter\nonair_ws_too_big_closes_total "
+               "%llu\n",
+               atomic_load(&m_open), (unsigned long long)atomic_load(&m_accepted),
+               (unsigned long long)atomic_load(&m_messages_in),
+               (unsigned long long)atomic_load(&m_slow_closes),
+               (unsigned long long)atomic_load(&m_too_big_closes));
 }

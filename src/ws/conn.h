@@ -56,6 +56,11 @@ size_t ws_conn_queued(const struct ws_conn *c);
 const char *ws_conn_remote_ip(const struct ws_conn *c);
 struct loop *ws_conn_loop(const struct ws_conn *c);
 
+/* /metrics: open connections, upgrades, messages in, slow (1013) and
+ * too-big (1009) closes. For metrics_register. */
+struct buf;
+void ws_metrics(struct buf *out, void *arg);
+
 /* Frames text as a server TEXT frame into a new shared buffer. */
 struct bytes *ws_frame_text(const char *text, size_t len);
 

@@ -1,6 +1,6 @@
 // Live chat over WebSocket: real clients (ws), durable acks, gapless seqs,
-// replay with `since`, limits, and bad input. (Moderation, search, user rooms
-// and the filter come in the next steps of the chat work.)
+// replay with `since`, limits, slow readers, and bad input. (Moderation:
+// moderation.test.mjs; rooms and search: rooms.test.mjs, search.test.mjs.)
 
 import { describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +41,9 @@ describe('chat', () => {
   // A message is acked with its seq, then everyone in the room (sender too) gets it once.
   test('send -> ack -> both clients receive it, seqs gapless', async (t) => {
     const room = `channel:${bob.username}`;
-    const a = await connect(srv, alice.access, { t });
+    // A fresh sender: the rate limit is per user, across tests too.
+    const sender = await newUser(srv, 'se');
+    const a = await connect(srv, sender.access, { t });
     const b = await connect(srv, bob.access, { t });
     const ja = await join(a, room);
     await join(b, room);
@@ -62,7 +64,7 @@ describe('chat', () => {
     const room = `channel:${alice.username}`;
     const r = await connect(srv, bob.access, { t });
     await join(r, room);
-    const sender = await connect(srv, alice.access, { t });
+    const sender = await connect(srv, (await newUser(srv, 'sr')).access, { t });
     await join(sender, room);
     sender.send({ type: 'send', room, text: 'before', client_id: 'b0' });
     const seen = await r.next((m) => m.type === 'message' && m.text === 'before');
@@ -249,5 +251,55 @@ describe('chat durability', () => {
     for (const ack of acked) assert.equal(stored.get(ack.seq), ack.client_id, `acked seq ${ack.seq} lost`);
     const seqs = [...stored.keys()].sort((x, y) => x - y);
     for (let i = 0; i < seqs.length; i++) assert.equal(seqs[i], i + 1, 'gapless from 1');
+  });
+});
+
+describe('chat slow readers', () => {
+  // A reader that stops reading is cut off with 1013 once its queue passes the
+  // cap; a normal reader in the same room keeps receiving everything; the slow
+  // one comes back with since and loses nothing.
+  test('a slow reader is closed with 1013, others keep receiving, since catches it up', { timeout: 90_000 }, async (t) => {
+    const srv = await startServer({ t, args: ['--chat-send-queue-bytes', '65536', '--chat-rate-count', '0'] });
+    const u = await newUser(srv, 'sl');
+    const room = `channel:${u.username}`;
+    const sender = await connect(srv, u.access, { t });
+    const reader = await connect(srv, null, { t });
+    const slow = await connect(srv, null, { t });
+    for (const c of [sender, reader, slow]) await join(c, room);
+    slow.ws._socket.pause(); // stops reading: the kernel buffers fill, then the server's queue
+    const slowCloses = async () => {
+      const text = (await srv.api('GET', '/metrics')).text;
+      return Number(/^onair_ws_slow_closes_total (\d+)/m.exec(text)[1]);
+    };
+    const text = '가'.repeat(500); // ~1.5 KB per message
+    let sent = 0;
+    const deadline = Date.now() + 45_000;
+    // Bounded: at most 20,000 messages or 45 s, in bursts of 50 acked before the next.
+    while ((await slowCloses()) === 0 && sent < 20_000 && Date.now() < deadline) {
+      for (let i = 0; i < 50; i++) sender.send({ type: 'send', room, text, client_id: `s${sent + i}` });
+      sent += 50;
+      await sender.next((m) => m.type === 'ack' && m.client_id === `s${sent - 1}`, 10_000);
+    }
+    assert.equal(await slowCloses(), 1, `the slow reader was not cut off after ${sent} messages`);
+    sender.send({ type: 'send', room, text: 'last', client_id: 'last' });
+    const lastAck = await sender.next((m) => m.type === 'ack' && m.client_id === 'last');
+    // The normal reader got every message, in order, and is still connected.
+    await reader.next((m) => m.type === 'message' && m.seq === lastAck.seq, 20_000);
+    const rs = reader.of('message').map((m) => m.seq);
+    assert.equal(rs.length, sent + 1);
+    for (let i = 1; i < rs.length; i++) assert.equal(rs[i], rs[i - 1] + 1);
+    assert.equal(reader.closed, null);
+    // The slow one reads what was queued, then the 1013 close.
+    slow.ws._socket.resume();
+    const closed = await slow.waitClosed(20_000);
+    assert.equal(closed?.code, 1013);
+    const got = slow.of('message').map((m) => m.seq);
+    assert.ok(got.length < rs.length, 'it was cut off before the end');
+    // Back with since: exactly the rest.
+    const again = await connect(srv, null, { t });
+    await join(again, room, got.length ? got[got.length - 1] : rs[0] - 1);
+    await again.next((m) => m.type === 'message' && m.seq === lastAck.seq, 20_000);
+    const all = [...got, ...again.of('message').map((m) => m.seq)];
+    assert.deepEqual(all, rs);
   });
 });
