@@ -102,44 +102,123 @@ static struct bytes *event_frame(const struct store_chat_event *ev)
 
 /* ---- loops' side ---- */
 
-struct fanout {
+/* Events for one loop: runs of the same room are delivered together, so a
+ * subscriber gets all of a run's frames in one write (writev). */
+struct fan_item {
     struct chat_room *room;
     struct bytes *frame;
-    int64_t seq; /* 0: unsequenced (presence, live) */
-    int64_t made_ns;
+    int64_t seq; /* 0: unsequenced (presence, live, room_created) */
 };
+
+struct fanout {
+    int64_t made_ns;
+    size_t n;
+    struct fan_item items[];
+};
+
+#define DELIVER_MAX 64 /* frames handed to a subscriber at once (one writev) */
+
+/* Delivers items (all of one room) to each of the room's subscribers on l. */
+static unsigned deliver_run(const struct fan_item *items, size_t n, struct loop *l)
+{
+    unsigned count = 0;
+    for (struct chat_sub *s = items[0].room->subs[l->index]; s; s = s->next) {
+        struct bytes *frames[DELIVER_MAX];
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (items[i].seq && items[i].seq <= s->last_seq)
+                continue; /* already had it in its replay */
+            if (items[i].seq)
+                s->last_seq = items[i].seq;
+            frames[k++] = items[i].frame;
+            if (k == DELIVER_MAX) {
+                s->deliver(s, frames, k);
+                count += (unsigned)k;
+                k = 0;
+            }
+        }
+        if (k) {
+            s->deliver(s, frames, k);
+            count += (unsigned)k;
+        }
+    }
+    return count;
+}
 
 static void on_fanout(void *arg)
 {
     struct fanout *f = arg;
     struct loop *l = loop_current();
     unsigned n = 0;
-    for (struct chat_sub *s = f->room->subs[l->index]; s; s = s->next) {
-        if (f->seq && f->seq <= s->last_seq)
-            continue; /* already had it in its replay */
-        if (f->seq)
-            s->last_seq = f->seq;
-        s->deliver(s, f->frame);
-        n++;
+    for (size_t i = 0; i < f->n;) {
+        size_t j = i + 1;
+        while (j < f->n && f->items[j].room == f->items[i].room)
+            j++;
+        n += deliver_run(&f->items[i], j - i, l);
+        i = j;
     }
     atomic_fetch_add_explicit(&m_deliveries, n, memory_order_relaxed);
     metrics_histogram_observe(&m_fanout_latency, (double)(clock_mono_ns() - f->made_ns) / 1e9);
-    bytes_unref(f->frame);
+    for (size_t i = 0; i < f->n; i++)
+        bytes_unref(f->items[i].frame);
     free(f);
 }
 
-static void publish(struct chat_room *r, struct bytes *frame, int64_t seq)
+static void post_fanout(unsigned loop, const struct fan_item *items, size_t n, int64_t made_ns)
+{
+    struct fanout *f = xmalloc(sizeof *f + n * sizeof *items);
+    f->made_ns = made_ns;
+    f->n = n;
+    memcpy(f->items, items, n * sizeof *items);
+    if (loop_post(&hub.loops->loops[loop], on_fanout, f) != 0) {
+        for (size_t i = 0; i < n; i++)
+            bytes_unref(items[i].frame);
+        free(f);
+    }
+}
+
+/* Sends one frame to the room's subscribers on every loop now. Any thread. */
+static void post_now(struct chat_room *r, struct bytes *frame, int64_t seq)
 {
     int64_t now = clock_mono_ns();
     for (unsigned i = 0; i < hub.loops->count && i < MAX_LOOPS; i++) {
         if (!atomic_load(&r->subs_on[i]))
             continue;
-        struct fanout *f = xmalloc(sizeof *f);
-        *f = (struct fanout){r, bytes_ref(frame), seq, now};
-        if (loop_post(&hub.loops->loops[i], on_fanout, f) != 0) {
-            bytes_unref(f->frame);
-            free(f);
+        struct fan_item it = {r, bytes_ref(frame), seq};
+        post_fanout(i, &it, 1, now);
+    }
+}
+
+/* Writer only: events waiting to be posted to each loop, in order. */
+static struct {
+    struct fan_item *items;
+    size_t n, cap;
+} pending[MAX_LOOPS];
+
+/* Queues frame for the loops with subscribers of r; publish_flush posts. */
+static void publish(struct chat_room *r, struct bytes *frame, int64_t seq)
+{
+    for (unsigned i = 0; i < hub.loops->count && i < MAX_LOOPS; i++) {
+        if (!atomic_load(&r->subs_on[i]))
+            continue;
+        if (pending[i].n == pending[i].cap) {
+            pending[i].cap = pending[i].cap ? pending[i].cap * 2 : 64;
+            pending[i].items = xrealloc(pending[i].items, pending[i].cap * sizeof(struct fan_item));
         }
+        pending[i].items[pending[i].n++] = (struct fan_item){r, bytes_ref(frame), seq};
+    }
+}
+
+/* Posts what publish queued: one message per loop. Called before the writer
+ * posts anything else (join results), which keeps every loop's order. */
+static void publish_flush(void)
+{
+    int64_t now = clock_mono_ns();
+    for (unsigned i = 0; i < hub.loops->count && i < MAX_LOOPS; i++) {
+        if (pending[i].n == 0)
+            continue;
+        post_fanout(i, pending[i].items, pending[i].n, now);
+        pending[i].n = 0;
     }
 }
 
@@ -258,7 +337,7 @@ void chat_hub_room_created(const char *room, const char *title)
         return;
     struct bytes *f = ws_frame_text(text, strlen(text));
     free(text);
-    publish(&hub.lobby, f, 0); /* straight to the loops: nothing to store or order */
+    post_now(&hub.lobby, f, 0); /* straight to the loops: nothing to store or order */
     bytes_unref(f);
 }
 
@@ -460,8 +539,10 @@ int chat__append(struct store_conn *c, const struct store_backend *b, struct cha
     ev->seq = r->last_seq + 1;
     ev->ts = clock_wall_ms();
     int rc = b->chat_append(c, ev, 1);
-    if (rc == 0)
+    if (rc == 0) {
         published(r, ev, NULL);
+        publish_flush();
+    }
     return rc;
 }
 
@@ -526,6 +607,7 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
         }
         free(batch[i]);
     }
+    publish_flush();
     if (rc)
         log_err("chat", "storing a batch failed; senders get an error", "events=%zu", m);
     free(evs);
@@ -549,6 +631,7 @@ static void presence_tick(void)
         publish(r, f, 0);
         bytes_unref(f);
     }
+    publish_flush();
 }
 
 static void do_live(struct req *q)
@@ -564,6 +647,7 @@ static void do_live(struct req *q)
                          q->live ? "true" : "false");
         struct bytes *f = ws_frame_text(text, (size_t)n);
         publish(r, f, 0);
+        publish_flush();
         bytes_unref(f);
     }
     free(q);
@@ -712,6 +796,10 @@ void chat_hub_stop(void)
         free(r);
     }
     chat__rules_free();
+    for (unsigned i = 0; i < MAX_LOOPS; i++) {
+        free(pending[i].items);
+        memset(&pending[i], 0, sizeof pending[i]);
+    }
 }
 
 int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,

@@ -49,8 +49,9 @@ struct chat_sub {
     struct chat_room *room; /* private */
     int64_t last_seq;       /* last event seq delivered */
     bool active;            /* private: receiving live events */
-    /* Delivers a framed event (the callee adds its own reference if it keeps it). */
-    void (*deliver)(struct chat_sub *sub, struct bytes *frame);
+    /* Delivers n (1..64) framed events of the room, in order, to be written
+     * together (the callee adds its own references if it keeps them). */
+    void (*deliver)(struct chat_sub *sub, struct bytes **frames, size_t n);
 };
 
 int chat_hub_start(struct store *store, struct loop_group *loops, const struct chat_options *opt);

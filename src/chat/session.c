@@ -72,11 +72,11 @@ static void send_error(struct session *s, const char *code, const char *message,
     send_json(s, o);
 }
 
-static void deliver(struct chat_sub *sub, struct bytes *frame)
+static void deliver(struct chat_sub *sub, struct bytes **frames, size_t n)
 {
     struct membership *m = (struct membership *)sub;
     if (!m->s->gone)
-        ws_conn_send_frame(m->s->ws, frame);
+        ws_conn_send_frames(m->s->ws, frames, n);
 }
 
 static struct membership *find_room(struct session *s, const char *room)

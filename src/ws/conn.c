@@ -213,6 +213,11 @@ int ws_conn_send_text(struct ws_conn *c, const char *text, size_t len)
 
 int ws_conn_send_frame(struct ws_conn *c, struct bytes *frame)
 {
+    return ws_conn_send_frames(c, &frame, 1);
+}
+
+int ws_conn_send_frames(struct ws_conn *c, struct bytes **frames, size_t n)
+{
     if (c->closing || c->gone)
         return ONAIR_ECLOSED;
     if (http_conn_queued(c->http) > c->opt.max_queue) {
@@ -222,9 +227,14 @@ int ws_conn_send_frame(struct ws_conn *c, struct bytes *frame)
         ws_conn_close(c, WS_CLOSE_TRY_AGAIN, "too slow; reconnect and catch up");
         return ONAIR_ECLOSED;
     }
-    bytes_ref(frame);
-    struct http_body_ref ref = {frame->data, frame->len, bytes_release, frame};
-    return http_conn_send(c->http, &ref, 1);
+    struct http_body_ref refs[WS_SEND_FRAMES_MAX];
+    if (n > WS_SEND_FRAMES_MAX)
+        return ONAIR_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        bytes_ref(frames[i]);
+        refs[i] = (struct http_body_ref){frames[i]->data, frames[i]->len, bytes_release, frames[i]};
+    }
+    return http_conn_send(c->http, refs, (unsigned)n);
 }
 
 size_t ws_conn_queued(const struct ws_conn *c)
