@@ -295,6 +295,7 @@ int main(int argc, char **argv)
         .batch_max = 512,
         .rate_count = copt.rate_count,
         .rate_window_ms = copt.rate_window_ms,
+        .room_idle_ms = (uint64_t)config_int(&cfg, CFG_CHAT_ROOM_IDLE_MS),
     };
     if (chat_hub_start(app.store, loops, &chopt) != 0)
         return 1;

@@ -39,7 +39,7 @@ static struct {
     struct chat_room lobby;      /* every connection: notices for all (subs only) */
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
 
-static atomic_uint_fast64_t m_joins, m_sent, m_deliveries, m_batches, m_batch_events;
+static atomic_uint_fast64_t m_unloads, m_joins, m_sent, m_deliveries, m_batches, m_batch_events;
 static struct metrics_histogram m_ack_latency, m_fanout_latency;
 
 /* ---- JSON ---- */
@@ -446,7 +446,6 @@ struct chat_room *chat__room_load(struct store_conn *c, const struct store_backe
     if (!r) {
         r = xcalloc(1, sizeof *r);
         snprintf(r->name, sizeof r->name, "%s", name);
-        r->ring = xcalloc(hub.opt.ring, sizeof *r->ring);
         chat__room_users_init(r);
         pthread_mutex_lock(&hub.lock);
         r->next = hub.rooms;
@@ -460,6 +459,8 @@ struct chat_room *chat__room_load(struct store_conn *c, const struct store_backe
     r->owner_id = probe.owner_id;
     r->slow_s = slow;
     r->last_seq = last;
+    if (!r->ring)
+        r->ring = xcalloc(hub.opt.ring, sizeof *r->ring);
     chat__ring_reload(c, b, r);
     r->loaded = true;
     return r;
@@ -614,13 +615,39 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
     free(rooms);
 }
 
+/* A room nobody has been in for room_idle_ms gives back its history ring
+ * and user table (reloaded from the store on next use). The struct stays:
+ * loops may still hold posted events that name it. */
+static void unload_if_idle(struct chat_room *r, unsigned viewers, int64_t now_ms)
+{
+    if (viewers > 0 || !r->loaded) {
+        r->idle_since_ms = 0;
+        return;
+    }
+    if (r->idle_since_ms == 0) {
+        r->idle_since_ms = now_ms;
+        return;
+    }
+    if (now_ms - r->idle_since_ms < (int64_t)hub.opt.room_idle_ms)
+        return;
+    ring_empty(r);
+    free(r->ring);
+    r->ring = NULL;
+    chat_user_table_free(&r->users);
+    r->loaded = false;
+    r->idle_since_ms = 0;
+    atomic_fetch_add(&m_unloads, 1);
+}
+
 static void presence_tick(void)
 {
     pthread_mutex_lock(&hub.lock);
     struct chat_room *r = hub.rooms;
     pthread_mutex_unlock(&hub.lock);
+    int64_t now = clock_mono_ns() / 1000000;
     for (; r; r = r->next) {
         unsigned v = atomic_load(&r->viewers);
+        unload_if_idle(r, v, now);
         if (v == r->presence_sent)
             continue;
         r->presence_sent = v;
@@ -768,6 +795,8 @@ int chat_hub_start(struct store *store, struct loop_group *loops, const struct c
         hub.opt.ring = 16;
     if (hub.opt.batch_max < 1)
         hub.opt.batch_max = 1;
+    if (hub.opt.room_idle_ms == 0)
+        hub.opt.room_idle_ms = 60000;
     chat__rules_init();
     hub.started = true;
     if (pthread_create(&hub.thread, NULL, writer, NULL) != 0) {
@@ -897,6 +926,11 @@ void chat_hub_metrics(struct buf *out, void *arg)
                (unsigned long long)atomic_load(&m_deliveries),
                (unsigned long long)atomic_load(&m_batches),
                (unsigned long long)atomic_load(&m_batch_events), queued);
+    buf_printf(out,
+               "# HELP onair_chat_rooms_unloaded_total Idle rooms whose memory was given back.\n"
+               "# TYPE onair_chat_rooms_unloaded_total counter\n"
+               "onair_chat_rooms_unloaded_total %llu\n",
+               (unsigned long long)atomic_load(&m_unloads));
     buf_append_str(out, "# HELP onair_chat_ack_seconds Send to durable ack.\n"
                         "# TYPE onair_chat_ack_seconds histogram\n");
     metrics_histogram_write(out, "onair_chat_ack_seconds", "", &m_ack_latency);

@@ -41,6 +41,7 @@ struct chat_options {
     unsigned rate_count; /* messages one user may send per rate_window_ms, all
                           * connections and rooms together; 0: no limit */
     uint64_t rate_window_ms;
+    uint64_t room_idle_ms; /* a room without viewers this long is unloaded */
 };
 
 /* A connection's membership in a room; owned by the caller, on its loop. */

@@ -37,6 +37,7 @@ struct chat_room {
     struct ring_ev *ring;
     unsigned ring_head, ring_count;
     unsigned presence_sent;
+    int64_t idle_since_ms; /* no viewers since (0: has viewers) */
     /* Shared: */
     atomic_uint subs_on[MAX_LOOPS]; /* live subscribers per loop */
     atomic_uint viewers;

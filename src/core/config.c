@@ -106,6 +106,9 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_CHAT_MAX_MESSAGE_BYTES] = {"chat-max-message-bytes", CONFIG_INT, "16384", 1024, 1048576,
                                     "largest WebSocket message a chat client may send (1009 "
                                     "past it)"},
+    [CFG_CHAT_ROOM_IDLE_MS] = {"chat-room-idle-ms", CONFIG_INT, "60000", 1000, 86400000,
+                               "a chat room nobody has joined this long gives back its memory "
+                               "(history is reloaded from the database on next use)"},
 };
 
 static int find(const char *name, size_t len)

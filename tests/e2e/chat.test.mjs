@@ -303,3 +303,30 @@ describe('chat slow readers', () => {
     assert.deepEqual(all, rs);
   });
 });
+
+describe('chat memory', () => {
+  // A room nobody is in gives back its memory; coming back later finds the
+  // same history and the seqs go on without a gap.
+  test('an idle room is unloaded and reloads with its history and seqs intact', { timeout: 30_000 }, async (t) => {
+    const srv = await startServer({ t, args: ['--chat-room-idle-ms', '1000'] });
+    const u = await newUser(srv, 'id');
+    const room = `channel:${u.username}`;
+    const unloads = async () =>
+      Number(/^onair_chat_rooms_unloaded_total (\d+)/m.exec((await srv.api('GET', '/metrics')).text)[1]);
+    const a = await connect(srv, u.access, { t });
+    await join(a, room);
+    for (let i = 0; i < 3; i++) a.send({ type: 'send', room, text: `before ${i}`, client_id: `b${i}` });
+    const last = await a.next((m) => m.type === 'ack' && m.client_id === 'b2');
+    a.close();
+    const deadline = Date.now() + 10_000;
+    while ((await unloads()) === 0 && Date.now() < deadline) await sleep(200);
+    assert.ok((await unloads()) >= 1, 'the idle room was not unloaded');
+    const b = await connect(srv, u.access, { t });
+    const j = await join(b, room, 0);
+    assert.equal(j.last_seq, last.seq);
+    await b.next((m) => m.type === 'message' && m.text === 'before 2');
+    assert.deepEqual(b.of('message').map((m) => m.text), ['before 0', 'before 1', 'before 2']);
+    b.send({ type: 'send', room, text: 'after', client_id: 'af' });
+    assert.equal((await b.next((m) => m.type === 'ack' && m.client_id === 'af')).seq, last.seq + 1);
+  });
+});
