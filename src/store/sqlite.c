@@ -35,6 +35,7 @@
 #include "core/alloc.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "store/sqlite_internal.h"
 #include "store/sqlite_migrations.h"
 
 #include <assert.h>
@@ -241,7 +242,8 @@ static const char *const stmt_sql[S__COUNT] = {
 
 struct store_conn {
     sqlite3 *db;
-    sqlite3_stmt *stmt[S__COUNT]; /* NULL until first used */
+    sqlite3_stmt *stmt[S__COUNT];            /* NULL until first used */
+    sqlite3_stmt *extra[SQLITE_EXTRA_STMTS]; /* the other files' (sqlite_internal.h) */
 };
 
 /* ---- errors ---- */
@@ -249,7 +251,7 @@ struct store_conn {
 /* Logs a failure of `op` with SQLite's own message and returns ONAIR_EIO.
  * rc is the code the failing call returned (sqlite3_errmsg may describe a
  * later call if something ran in between, so it is logged too). */
-static int fail(struct store_conn *c, int rc, const char *op)
+int sqlite__fail(struct store_conn *c, int rc, const char *op)
 {
     char q[256];
     log_err(SUBSYS, "sqlite call failed", "backend=sqlite op=%s rc=%d err=%s", op, rc,
@@ -257,7 +259,7 @@ static int fail(struct store_conn *c, int rc, const char *op)
     return ONAIR_EIO;
 }
 
-static bool is_unique_violation(int rc)
+bool sqlite__is_unique_violation(int rc)
 {
     return rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
@@ -265,7 +267,7 @@ static bool is_unique_violation(int rc)
 /* A caller-supplied string that must fit a result field of max bytes (plus
  * NUL). Checked before writing so that every stored value can be read back
  * into its fixed-size field. */
-static bool text_fits(const char *s, size_t max, bool may_be_empty)
+bool sqlite__text_fits(const char *s, size_t max, bool may_be_empty)
 {
     if (!s)
         return false;
@@ -284,7 +286,7 @@ static sqlite3_stmt *prep(struct store_conn *c, enum stmt_id id, const char *op)
         int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                     &c->stmt[id], NULL);
         if (rc != SQLITE_OK) {
-            fail(c, rc, op);
+            sqlite__fail(c, rc, op);
             sqlite3_finalize(c->stmt[id]);
             c->stmt[id] = NULL;
             return NULL;
@@ -295,8 +297,30 @@ static sqlite3_stmt *prep(struct store_conn *c, enum stmt_id id, const char *op)
     return c->stmt[id];
 }
 
+sqlite3_stmt *sqlite__prep_sql(struct store_conn *c, unsigned slot, const char *sql, const char *op)
+{
+    assert(slot < SQLITE_EXTRA_STMTS);
+    if (!c->extra[slot]) {
+        int rc =
+            sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->extra[slot], NULL);
+        if (rc != SQLITE_OK) {
+            sqlite__fail(c, rc, op);
+            sqlite3_finalize(c->extra[slot]);
+            c->extra[slot] = NULL;
+            return NULL;
+        }
+    }
+    assert(!sqlite3_stmt_busy(c->extra[slot]));
+    return c->extra[slot];
+}
+
+int64_t sqlite__changes(struct store_conn *c)
+{
+    return sqlite3_changes64(c->db);
+}
+
 /* Ends one use of a statement: no open read snapshot, no borrowed pointers. */
-static void done(sqlite3_stmt *s)
+void sqlite__done(sqlite3_stmt *s)
 {
     if (s) {
         sqlite3_reset(s);
@@ -305,15 +329,15 @@ static void done(sqlite3_stmt *s)
 }
 
 /* Bind helpers keep the first failure in *rc and skip the rest, so a run of
- * binds is checked once. Strings are SQLITE_STATIC: done() clears them
+ * binds is checked once. Strings are SQLITE_STATIC: sqlite__done() clears them
  * before the caller's memory can go away. */
-static void bind_text(sqlite3_stmt *s, int i, const char *v, int *rc)
+void sqlite__bind_text(sqlite3_stmt *s, int i, const char *v, int *rc)
 {
     if (*rc == SQLITE_OK)
         *rc = sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 }
 
-static void bind_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
+void sqlite__bind_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
 {
     if (*rc == SQLITE_OK)
         *rc = sqlite3_bind_int64(s, i, (sqlite3_int64)v);
@@ -329,8 +353,8 @@ static void bind_hash(sqlite3_stmt *s, int i, const uint8_t *h, int *rc)
  * A value that does not fit is EIO: the database holds something this
  * binary never writes, and truncating it (a username, a key) would be worse
  * than failing. */
-static int col_text(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
-                    const char *op)
+int sqlite__col_text(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
+                     const char *op)
 {
     assert(cap > 0);
     const unsigned char *t = sqlite3_column_text(s, col);
@@ -338,7 +362,7 @@ static int col_text(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, s
         /* NULL in a NOT NULL column, or out of memory converting it. */
         int rc = sqlite3_errcode(c->db);
         if (rc == SQLITE_NOMEM)
-            return fail(c, rc, op);
+            return sqlite__fail(c, rc, op);
         log_err(SUBSYS, "unexpected NULL in database", "backend=sqlite op=%s column=%s", op,
                 sqlite3_column_name(s, col));
         return ONAIR_EIO;
@@ -357,7 +381,7 @@ static int col_text(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, s
 
 /* Steps a statement that returns no rows (INSERT/UPDATE/BEGIN...) and
  * returns the SQLite code: SQLITE_DONE on success. Does not reset. */
-static int run(sqlite3_stmt *s)
+int sqlite__run(sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
     /* A write never yields rows here; a row would mean a wrong stmt_sql. */
@@ -367,18 +391,18 @@ static int run(sqlite3_stmt *s)
 
 /* ---- transactions ---- */
 
-static int tx_begin(struct store_conn *c, const char *op)
+int sqlite__tx_begin(struct store_conn *c, const char *op)
 {
     sqlite3_stmt *s = prep(c, S_BEGIN, op);
     if (!s)
         return ONAIR_EIO;
-    int rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+    int rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
-static void tx_rollback(struct store_conn *c, const char *op)
+void sqlite__tx_rollback(struct store_conn *c, const char *op)
 {
     /* Some errors (BUSY, IOERR, FULL, NOMEM) already rolled back for us. */
     if (sqlite3_get_autocommit(c->db))
@@ -386,25 +410,25 @@ static void tx_rollback(struct store_conn *c, const char *op)
     sqlite3_stmt *s = prep(c, S_ROLLBACK, op);
     if (!s)
         return;
-    int rc = run(s);
+    int rc = sqlite__run(s);
     if (rc != SQLITE_DONE)
-        fail(c, rc, op);
-    done(s);
+        sqlite__fail(c, rc, op);
+    sqlite__done(s);
 }
 
 /* Commits, or rolls back if the commit fails. Returns 0 or EIO. */
-static int tx_commit(struct store_conn *c, const char *op)
+int sqlite__tx_commit(struct store_conn *c, const char *op)
 {
     sqlite3_stmt *s = prep(c, S_COMMIT, op);
     if (!s) {
-        tx_rollback(c, op);
+        sqlite__tx_rollback(c, op);
         return ONAIR_EIO;
     }
-    int rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+    int rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
-        tx_rollback(c, op);
+        sqlite__tx_rollback(c, op);
     return err;
 }
 
@@ -417,12 +441,12 @@ static int read_user(struct store_conn *c, sqlite3_stmt *s, struct store_user *o
     if (rc == SQLITE_DONE)
         return ONAIR_ENOTFOUND;
     if (rc != SQLITE_ROW)
-        return fail(c, rc, op);
+        return sqlite__fail(c, rc, op);
     struct store_user u = {0};
     u.id = sqlite3_column_int64(s, 0);
-    int err = col_text(c, s, 1, u.username, sizeof u.username, op);
+    int err = sqlite__col_text(c, s, 1, u.username, sizeof u.username, op);
     if (!err)
-        err = col_text(c, s, 2, u.password_hash, sizeof u.password_hash, op);
+        err = sqlite__col_text(c, s, 2, u.password_hash, sizeof u.password_hash, op);
     u.created_at = sqlite3_column_int64(s, 3);
     if (!err)
         *out = u;
@@ -436,9 +460,9 @@ static int channel_from_row(struct store_conn *c, sqlite3_stmt *s, struct store_
     struct store_channel ch = {0};
     ch.id = sqlite3_column_int64(s, 0);
     ch.owner_id = sqlite3_column_int64(s, 1);
-    int err = col_text(c, s, 2, ch.name, sizeof ch.name, op);
+    int err = sqlite__col_text(c, s, 2, ch.name, sizeof ch.name, op);
     if (!err)
-        err = col_text(c, s, 3, ch.title, sizeof ch.title, op);
+        err = sqlite__col_text(c, s, 3, ch.title, sizeof ch.title, op);
     ch.live = sqlite3_column_int(s, 4) != 0;
     ch.started_at = sqlite3_column_int64(s, 5);
     if (!err)
@@ -453,7 +477,7 @@ static int read_channel(struct store_conn *c, sqlite3_stmt *s, struct store_chan
     if (rc == SQLITE_DONE)
         return ONAIR_ENOTFOUND;
     if (rc != SQLITE_ROW)
-        return fail(c, rc, op);
+        return sqlite__fail(c, rc, op);
     return channel_from_row(c, s, out, op);
 }
 
@@ -530,7 +554,7 @@ static int enable_wal(struct store_conn *c, int timeout_ms)
         if (rc == SQLITE_ROW)
             break;
         if ((rc & 0xff) != SQLITE_BUSY || waited >= timeout_ms)
-            return fail(c, rc, "open");
+            return sqlite__fail(c, rc, "open");
         sqlite3_sleep(STEP_MS);
     }
     if (strcmp(mode, "wal") != 0) {
@@ -585,7 +609,7 @@ static int conn_open(const struct store_options *opt, struct store_conn **out)
     rc = sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", NULL, NULL,
                       NULL);
     if (rc != SQLITE_OK) {
-        err = fail(c, rc, "open");
+        err = sqlite__fail(c, rc, "open");
         goto close;
     }
     if ((err = enable_wal(c, opt->busy_timeout_ms)))
@@ -594,7 +618,7 @@ static int conn_open(const struct store_options *opt, struct store_conn **out)
      * without them the durability and integrity promises do not hold. */
     char v[16];
     if ((rc = pragma_text(c, "PRAGMA foreign_keys", v, sizeof v)) != SQLITE_ROW) {
-        err = fail(c, rc, "open");
+        err = sqlite__fail(c, rc, "open");
         goto close;
     }
     if (strcmp(v, "1") != 0) {
@@ -603,7 +627,7 @@ static int conn_open(const struct store_options *opt, struct store_conn **out)
         goto close;
     }
     if ((rc = pragma_text(c, "PRAGMA synchronous", v, sizeof v)) != SQLITE_ROW) {
-        err = fail(c, rc, "open");
+        err = sqlite__fail(c, rc, "open");
         goto close;
     }
     if (strcmp(v, "2") != 0) { /* 2 = FULL */
@@ -625,12 +649,14 @@ static void conn_close(struct store_conn *c)
         return;
     for (int i = 0; i < S__COUNT; i++)
         sqlite3_finalize(c->stmt[i]);
+    for (int i = 0; i < SQLITE_EXTRA_STMTS; i++)
+        sqlite3_finalize(c->extra[i]);
     if (c->db) {
         int rc = sqlite3_close(c->db);
         /* BUSY here means a statement escaped stmt[]: a bug, not I/O. */
         assert(rc == SQLITE_OK);
         if (rc != SQLITE_OK)
-            fail(c, rc, "close");
+            sqlite__fail(c, rc, "close");
     }
     free(c);
 }
@@ -645,8 +671,8 @@ static int read_version(struct store_conn *c, int64_t *version)
     if (rc == SQLITE_ROW)
         *version = sqlite3_column_int64(s, 0);
     else
-        err = fail(c, rc, "migrate");
-    done(s);
+        err = sqlite__fail(c, rc, "migrate");
+    sqlite__done(s);
     return err;
 }
 
@@ -670,7 +696,7 @@ static int conn_migrate(struct store_conn *c)
         return too_new(version);
 
     while (version < known) {
-        if ((err = tx_begin(c, "migrate")))
+        if ((err = sqlite__tx_begin(c, "migrate")))
             return err;
         /* Another connection may have migrated between our read and our
          * lock; the version read under the write lock is the truth. */
@@ -681,14 +707,14 @@ static int conn_migrate(struct store_conn *c)
             goto rollback;
         }
         if (version == known) {
-            tx_rollback(c, "migrate");
+            sqlite__tx_rollback(c, "migrate");
             break;
         }
         int rc = sqlite3_exec(c->db, store__sqlite_migrations[version], NULL, NULL, NULL);
         if (rc != SQLITE_OK) {
             log_err(SUBSYS, "migration failed", "backend=sqlite to_version=%lld",
                     (long long)version + 1);
-            err = fail(c, rc, "migrate");
+            err = sqlite__fail(c, rc, "migrate");
             goto rollback;
         }
         int64_t after;
@@ -702,7 +728,7 @@ static int conn_migrate(struct store_conn *c)
             err = ONAIR_EIO;
             goto rollback;
         }
-        if ((err = tx_commit(c, "migrate")))
+        if ((err = sqlite__tx_commit(c, "migrate")))
             return err;
         log_info(SUBSYS, "migrated", "backend=sqlite version=%lld", (long long)after);
         version = after;
@@ -710,7 +736,7 @@ static int conn_migrate(struct store_conn *c)
     return 0;
 
 rollback:
-    tx_rollback(c, "migrate");
+    sqlite__tx_rollback(c, "migrate");
     return err;
 }
 
@@ -721,13 +747,14 @@ static int user_create(struct store_conn *c, const struct store_new_user *in,
 {
     static const char op[] = "user_create";
     assert(c);
-    if (!in || !user_out || !channel_out || !text_fits(in->username, STORE_USERNAME_MAX, false) ||
-        !text_fits(in->password_hash, STORE_PWHASH_MAX, false) ||
-        !text_fits(in->channel_title, STORE_TITLE_MAX, true) ||
-        !text_fits(in->stream_key, STORE_KEY_MAX, false))
+    if (!in || !user_out || !channel_out ||
+        !sqlite__text_fits(in->username, STORE_USERNAME_MAX, false) ||
+        !sqlite__text_fits(in->password_hash, STORE_PWHASH_MAX, false) ||
+        !sqlite__text_fits(in->channel_title, STORE_TITLE_MAX, true) ||
+        !sqlite__text_fits(in->stream_key, STORE_KEY_MAX, false))
         return ONAIR_EINVAL;
 
-    int err = tx_begin(c, op);
+    int err = sqlite__tx_begin(c, op);
     if (err)
         return err;
 
@@ -737,14 +764,14 @@ static int user_create(struct store_conn *c, const struct store_new_user *in,
         goto rollback;
     }
     int rc = SQLITE_OK;
-    bind_text(s, 1, in->username, &rc);
-    bind_text(s, 2, in->password_hash, &rc);
-    bind_i64(s, 3, in->now, &rc);
+    sqlite__bind_text(s, 1, in->username, &rc);
+    sqlite__bind_text(s, 2, in->password_hash, &rc);
+    sqlite__bind_i64(s, 3, in->now, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     if (rc != SQLITE_DONE)
-        err = is_unique_violation(rc) ? ONAIR_ECONFLICT : fail(c, rc, op);
-    done(s);
+        err = sqlite__is_unique_violation(rc) ? ONAIR_ECONFLICT : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
         goto rollback;
     int64_t uid = sqlite3_last_insert_rowid(c->db);
@@ -755,24 +782,24 @@ static int user_create(struct store_conn *c, const struct store_new_user *in,
         goto rollback;
     }
     rc = SQLITE_OK;
-    bind_i64(s, 1, uid, &rc);
-    bind_text(s, 2, in->username, &rc);
-    bind_text(s, 3, in->channel_title, &rc);
-    bind_text(s, 4, in->stream_key, &rc);
+    sqlite__bind_i64(s, 1, uid, &rc);
+    sqlite__bind_text(s, 2, in->username, &rc);
+    sqlite__bind_text(s, 3, in->channel_title, &rc);
+    sqlite__bind_text(s, 4, in->stream_key, &rc);
     bind_hash(s, 5, in->stream_key_hash, &rc);
-    bind_i64(s, 6, in->now, &rc);
+    sqlite__bind_i64(s, 6, in->now, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     /* A channel named like an existing one, or a stream key hash already in
      * use: either way the signup conflicts and the user row goes too. */
     if (rc != SQLITE_DONE)
-        err = is_unique_violation(rc) ? ONAIR_ECONFLICT : fail(c, rc, op);
-    done(s);
+        err = sqlite__is_unique_violation(rc) ? ONAIR_ECONFLICT : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
         goto rollback;
     int64_t cid = sqlite3_last_insert_rowid(c->db);
 
-    if ((err = tx_commit(c, op)))
+    if ((err = sqlite__tx_commit(c, op)))
         return err;
 
     /* The inputs were checked to fit these fields above. */
@@ -787,7 +814,7 @@ static int user_create(struct store_conn *c, const struct store_new_user *in,
     return 0;
 
 rollback:
-    tx_rollback(c, op);
+    sqlite__tx_rollback(c, op);
     return err;
 }
 
@@ -801,9 +828,9 @@ static int user_by_name(struct store_conn *c, const char *username, struct store
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, username, &rc);
-    int err = rc == SQLITE_OK ? read_user(c, s, out, op) : fail(c, rc, op);
-    done(s);
+    sqlite__bind_text(s, 1, username, &rc);
+    int err = rc == SQLITE_OK ? read_user(c, s, out, op) : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -817,9 +844,9 @@ static int user_by_id(struct store_conn *c, int64_t id, struct store_user *out)
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, id, &rc);
-    int err = rc == SQLITE_OK ? read_user(c, s, out, op) : fail(c, rc, op);
-    done(s);
+    sqlite__bind_i64(s, 1, id, &rc);
+    int err = rc == SQLITE_OK ? read_user(c, s, out, op) : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -833,9 +860,9 @@ static int channel_by_name(struct store_conn *c, const char *name, struct store_
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, name, &rc);
-    int err = rc == SQLITE_OK ? read_channel(c, s, out, op) : fail(c, rc, op);
-    done(s);
+    sqlite__bind_text(s, 1, name, &rc);
+    int err = rc == SQLITE_OK ? read_channel(c, s, out, op) : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -849,9 +876,9 @@ static int channel_by_owner(struct store_conn *c, int64_t owner_id, struct store
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, owner_id, &rc);
-    int err = rc == SQLITE_OK ? read_channel(c, s, out, op) : fail(c, rc, op);
-    done(s);
+    sqlite__bind_i64(s, 1, owner_id, &rc);
+    int err = rc == SQLITE_OK ? read_channel(c, s, out, op) : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -880,8 +907,8 @@ static int channel_list(struct store_conn *c, struct store_channel **out, size_t
         len++;
     }
     if (!err && rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err) {
         free(arr);
         return err;
@@ -900,20 +927,20 @@ static int channel_set_title(struct store_conn *c, const char *name, int64_t own
 {
     static const char op[] = "channel_set_title";
     assert(c);
-    if (!name || !text_fits(title, STORE_TITLE_MAX, true))
+    if (!name || !sqlite__text_fits(title, STORE_TITLE_MAX, true))
         return ONAIR_EINVAL;
     sqlite3_stmt *s = prep(c, S_CHANNEL_SET_TITLE, op);
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, title, &rc);
-    bind_text(s, 2, name, &rc);
-    bind_i64(s, 3, owner_id, &rc);
+    sqlite__bind_text(s, 1, title, &rc);
+    sqlite__bind_text(s, 2, name, &rc);
+    sqlite__bind_i64(s, 3, owner_id, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+        rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
     bool changed = !err && sqlite3_changes(c->db) > 0;
-    done(s);
+    sqlite__done(s);
     if (err || changed)
         return err;
 
@@ -924,7 +951,7 @@ static int channel_set_title(struct store_conn *c, const char *name, int64_t own
     if (!s)
         return ONAIR_EIO;
     rc = SQLITE_OK;
-    bind_text(s, 1, name, &rc);
+    sqlite__bind_text(s, 1, name, &rc);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
@@ -932,8 +959,8 @@ static int channel_set_title(struct store_conn *c, const char *name, int64_t own
     else if (rc == SQLITE_DONE)
         err = ONAIR_ENOTFOUND;
     else
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -945,16 +972,16 @@ static int channel_set_live(struct store_conn *c, int64_t channel_id, bool live,
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, live ? 1 : 0, &rc);
+    sqlite__bind_i64(s, 1, live ? 1 : 0, &rc);
     /* store.h: started_at is 0 while offline, whatever the caller passed. */
-    bind_i64(s, 2, live ? started_at : 0, &rc);
-    bind_i64(s, 3, channel_id, &rc);
+    sqlite__bind_i64(s, 2, live ? started_at : 0, &rc);
+    sqlite__bind_i64(s, 3, channel_id, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+        rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
     if (!err && sqlite3_changes(c->db) == 0)
         err = ONAIR_ENOTFOUND;
-    done(s);
+    sqlite__done(s);
     return err;
 }
 
@@ -968,17 +995,17 @@ static int stream_key_get(struct store_conn *c, int64_t owner_id, char *key_out)
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, owner_id, &rc);
+    sqlite__bind_i64(s, 1, owner_id, &rc);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     int err;
     if (rc == SQLITE_ROW)
-        err = col_text(c, s, 0, key_out, STORE_KEY_MAX + 1, op);
+        err = sqlite__col_text(c, s, 0, key_out, STORE_KEY_MAX + 1, op);
     else if (rc == SQLITE_DONE)
         err = ONAIR_ENOTFOUND;
     else
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -989,9 +1016,9 @@ static int channels_reset_live(struct store_conn *c)
     sqlite3_stmt *s = prep(c, S_CHANNELS_RESET_LIVE, op);
     if (!s)
         return ONAIR_EIO;
-    int rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+    int rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -1000,23 +1027,23 @@ static int stream_key_set(struct store_conn *c, int64_t owner_id, const char *ke
 {
     static const char op[] = "stream_key_set";
     assert(c);
-    if (!text_fits(key, STORE_KEY_MAX, false) || !key_hash)
+    if (!sqlite__text_fits(key, STORE_KEY_MAX, false) || !key_hash)
         return ONAIR_EINVAL;
     sqlite3_stmt *s = prep(c, S_KEY_SET, op);
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, key, &rc);
+    sqlite__bind_text(s, 1, key, &rc);
     bind_hash(s, 2, key_hash, &rc);
-    bind_i64(s, 3, owner_id, &rc);
+    sqlite__bind_i64(s, 3, owner_id, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     int err;
     if (rc == SQLITE_DONE)
         err = sqlite3_changes(c->db) > 0 ? 0 : ONAIR_ENOTFOUND;
     else
-        err = is_unique_violation(rc) ? ONAIR_ECONFLICT : fail(c, rc, op);
-    done(s);
+        err = sqlite__is_unique_violation(rc) ? ONAIR_ECONFLICT : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -1032,8 +1059,8 @@ static int channel_by_key_hash(struct store_conn *c, const uint8_t key_hash[STOR
         return ONAIR_EIO;
     int rc = SQLITE_OK;
     bind_hash(s, 1, key_hash, &rc);
-    int err = rc == SQLITE_OK ? read_channel(c, s, out, op) : fail(c, rc, op);
-    done(s);
+    int err = rc == SQLITE_OK ? read_channel(c, s, out, op) : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -1049,20 +1076,20 @@ static int insert_refresh(struct store_conn *c, const struct store_refresh *t, i
         return ONAIR_EIO;
     int rc = SQLITE_OK;
     bind_hash(s, 1, t->hash, &rc);
-    bind_text(s, 2, t->family, &rc);
-    bind_i64(s, 3, t->user_id, &rc);
-    bind_i64(s, 4, t->expires_at, &rc);
-    bind_i64(s, 5, now, &rc);
+    sqlite__bind_text(s, 2, t->family, &rc);
+    sqlite__bind_i64(s, 3, t->user_id, &rc);
+    sqlite__bind_i64(s, 4, t->expires_at, &rc);
+    sqlite__bind_i64(s, 5, now, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     int err = 0;
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         err = ONAIR_ENOTFOUND;
-    else if (is_unique_violation(rc))
+    else if (sqlite__is_unique_violation(rc))
         err = ONAIR_ECONFLICT;
     else if (rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -1073,19 +1100,19 @@ static int revoke_family(struct store_conn *c, const char *family, int64_t now, 
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, now, &rc);
-    bind_text(s, 2, family, &rc);
+    sqlite__bind_i64(s, 1, now, &rc);
+    sqlite__bind_text(s, 2, family, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+        rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
 static int refresh_insert(struct store_conn *c, const struct store_refresh *t, int64_t now)
 {
     assert(c);
-    if (!t || !text_fits(t->family, STORE_KEY_MAX, false))
+    if (!t || !sqlite__text_fits(t->family, STORE_KEY_MAX, false))
         return ONAIR_EINVAL;
     return insert_refresh(c, t, now, "refresh_insert");
 }
@@ -1100,7 +1127,7 @@ static int refresh_rotate(struct store_conn *c, const uint8_t old_hash[STORE_HAS
 
     /* Everything below runs under the write lock, so two requests racing
      * with the same token can't both spend it: the second sees used_at. */
-    int err = tx_begin(c, op);
+    int err = sqlite__tx_begin(c, op);
     if (err)
         return err;
 
@@ -1117,16 +1144,16 @@ static int refresh_rotate(struct store_conn *c, const uint8_t old_hash[STORE_HAS
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        err = col_text(c, s, 0, family, sizeof family, op);
+        err = sqlite__col_text(c, s, 0, family, sizeof family, op);
         user_id = sqlite3_column_int64(s, 1);
         expires_at = sqlite3_column_int64(s, 2);
         spent = sqlite3_column_int(s, 3) != 0;
     } else if (rc == SQLITE_DONE) {
         err = ONAIR_ENOTFOUND;
     } else {
-        err = fail(c, rc, op);
+        err = sqlite__fail(c, rc, op);
     }
-    done(s);
+    sqlite__done(s);
     if (err)
         goto rollback;
 
@@ -1139,7 +1166,7 @@ static int refresh_rotate(struct store_conn *c, const uint8_t old_hash[STORE_HAS
          * session logged out). Kill every descendant and keep that. */
         if ((err = revoke_family(c, family, now, op)))
             goto rollback;
-        if ((err = tx_commit(c, op)))
+        if ((err = sqlite__tx_commit(c, op)))
             return err;
         log_warn(SUBSYS, "refresh token reuse, family revoked", "backend=sqlite user_id=%lld",
                  (long long)user_id);
@@ -1152,14 +1179,14 @@ static int refresh_rotate(struct store_conn *c, const uint8_t old_hash[STORE_HAS
         goto rollback;
     }
     rc = SQLITE_OK;
-    bind_i64(s, 1, now, &rc);
+    sqlite__bind_i64(s, 1, now, &rc);
     bind_hash(s, 2, old_hash, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+        rc = sqlite__run(s);
+    err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
     /* We hold the write lock and just saw the token unspent. */
     assert(err || sqlite3_changes(c->db) == 1);
-    done(s);
+    sqlite__done(s);
     if (err)
         goto rollback;
 
@@ -1176,20 +1203,20 @@ static int refresh_rotate(struct store_conn *c, const uint8_t old_hash[STORE_HAS
         goto rollback;
     }
     rc = SQLITE_OK;
-    bind_i64(s, 1, user_id, &rc);
-    err = rc == SQLITE_OK ? read_user(c, s, &u, op) : fail(c, rc, op);
-    done(s);
+    sqlite__bind_i64(s, 1, user_id, &rc);
+    err = rc == SQLITE_OK ? read_user(c, s, &u, op) : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
         goto rollback;
 
-    if ((err = tx_commit(c, op)))
+    if ((err = sqlite__tx_commit(c, op)))
         return err;
     *next = n;
     *user_out = u;
     return 0;
 
 rollback:
-    tx_rollback(c, op);
+    sqlite__tx_rollback(c, op);
     return err;
 }
 
@@ -1200,7 +1227,7 @@ static int refresh_revoke(struct store_conn *c, const uint8_t hash[STORE_HASH_LE
     assert(c);
     if (!hash)
         return ONAIR_EINVAL;
-    int err = tx_begin(c, op);
+    int err = sqlite__tx_begin(c, op);
     if (err)
         return err;
 
@@ -1215,12 +1242,12 @@ static int refresh_revoke(struct store_conn *c, const uint8_t hash[STORE_HASH_LE
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
-        err = col_text(c, s, 0, family, sizeof family, op);
+        err = sqlite__col_text(c, s, 0, family, sizeof family, op);
     else if (rc == SQLITE_DONE)
         err = ONAIR_ENOTFOUND;
     else
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
         goto rollback;
 
@@ -1228,14 +1255,14 @@ static int refresh_revoke(struct store_conn *c, const uint8_t hash[STORE_HASH_LE
      * out twice is fine. */
     if ((err = revoke_family(c, family, now, op)))
         goto rollback;
-    if ((err = tx_commit(c, op)))
+    if ((err = sqlite__tx_commit(c, op)))
         return err;
     if (family_out)
         memcpy(family_out, family, sizeof family);
     return 0;
 
 rollback:
-    tx_rollback(c, op);
+    sqlite__tx_rollback(c, op);
     return err;
 }
 
@@ -1246,14 +1273,14 @@ static int refresh_revoke_family(struct store_conn *c, const char *family, int64
     if (!family)
         return ONAIR_EINVAL;
     /* One statement, but possibly many rows: all of them or none. */
-    int err = tx_begin(c, op);
+    int err = sqlite__tx_begin(c, op);
     if (err)
         return err;
     if ((err = revoke_family(c, family, now, op))) {
-        tx_rollback(c, op);
+        sqlite__tx_rollback(c, op);
         return err;
     }
-    return tx_commit(c, op);
+    return sqlite__tx_commit(c, op);
 }
 
 static int revoked_families_since(struct store_conn *c, int64_t since,
@@ -1267,7 +1294,7 @@ static int revoked_families_since(struct store_conn *c, int64_t since,
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, since, &rc);
+    sqlite__bind_i64(s, 1, since, &rc);
 
     /* Collect first, call fn after the reset: fn may use this connection
      * again, and nothing is reported unless the whole read succeeded. */
@@ -1281,14 +1308,14 @@ static int revoked_families_since(struct store_conn *c, int64_t since,
                 cap = cap ? cap * 2 : 16;
                 fams = xrealloc(fams, cap * sizeof *fams);
             }
-            if ((err = col_text(c, s, 0, fams[len], sizeof fams[len], op)))
+            if ((err = sqlite__col_text(c, s, 0, fams[len], sizeof fams[len], op)))
                 break;
             len++;
         }
     }
     if (!err && rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (!err)
         for (size_t i = 0; i < len; i++)
             fn(fams[i], arg);
@@ -1299,32 +1326,32 @@ static int revoked_families_since(struct store_conn *c, int64_t since,
 /* ---- chat ---- */
 
 /* Binds NULL for an unset optional value ("" or 0). */
-static void bind_opt_text(sqlite3_stmt *s, int i, const char *v, int *rc)
+void sqlite__bind_opt_text(sqlite3_stmt *s, int i, const char *v, int *rc)
 {
     if (*rc == SQLITE_OK)
         *rc = v && v[0] ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s, i);
 }
 
-static void bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
+void sqlite__bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
 {
     if (*rc == SQLITE_OK)
         *rc = v ? sqlite3_bind_int64(s, i, (sqlite3_int64)v) : sqlite3_bind_null(s, i);
 }
 
 /* col_text for a column that may be NULL, which reads as "". */
-static int col_text_opt(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
-                        const char *op)
+int sqlite__col_text_opt(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
+                         const char *op)
 {
     if (sqlite3_column_type(s, col) == SQLITE_NULL) {
         dst[0] = '\0';
         return 0;
     }
-    return col_text(c, s, col, dst, cap, op);
+    return sqlite__col_text(c, s, col, dst, cap, op);
 }
 
 /* A fixed-size field of the caller's struct holds a string of at most its
  * size - 1 bytes (NUL inside the field), and at least one if required. */
-static bool field_ok(const char *s, size_t size, bool may_be_empty)
+bool sqlite__field_ok(const char *s, size_t size, bool may_be_empty)
 {
     size_t n = strnlen(s, size);
     return n < size && (may_be_empty || n > 0);
@@ -1332,7 +1359,7 @@ static bool field_ok(const char *s, size_t size, bool may_be_empty)
 
 static bool room_ok(const char *room)
 {
-    return text_fits(room, STORE_ROOM_MAX, false);
+    return sqlite__text_fits(room, STORE_ROOM_MAX, false);
 }
 
 static bool page_ok(size_t limit, size_t max)
@@ -1347,11 +1374,12 @@ static bool type_is(const struct store_chat_event *e, const char *type)
 
 static bool event_ok(const struct store_chat_event *e)
 {
-    if (!field_ok(e->room, sizeof e->room, false) || !field_ok(e->type, sizeof e->type, false) ||
-        !field_ok(e->username, sizeof e->username, true) ||
-        !field_ok(e->text, sizeof e->text, true) ||
-        !field_ok(e->client_id, sizeof e->client_id, true) ||
-        !field_ok(e->action, sizeof e->action, true))
+    if (!sqlite__field_ok(e->room, sizeof e->room, false) ||
+        !sqlite__field_ok(e->type, sizeof e->type, false) ||
+        !sqlite__field_ok(e->username, sizeof e->username, true) ||
+        !sqlite__field_ok(e->text, sizeof e->text, true) ||
+        !sqlite__field_ok(e->client_id, sizeof e->client_id, true) ||
+        !sqlite__field_ok(e->action, sizeof e->action, true))
         return false;
     if (!type_is(e, "message") && !type_is(e, "donation") && !type_is(e, "deleted") &&
         !type_is(e, "system"))
@@ -1372,27 +1400,27 @@ static int event_from_row(struct store_conn *c, sqlite3_stmt *s, struct store_ch
     struct store_chat_event *e = out;
     if (id_out)
         *id_out = sqlite3_column_int64(s, 0);
-    int err = col_text(c, s, 1, e->room, sizeof e->room, op);
+    int err = sqlite__col_text(c, s, 1, e->room, sizeof e->room, op);
     e->seq = sqlite3_column_int64(s, 2);
     if (!err)
-        err = col_text(c, s, 3, e->type, sizeof e->type, op);
+        err = sqlite__col_text(c, s, 3, e->type, sizeof e->type, op);
     e->user_id = sqlite3_column_int64(s, 4); /* NULL reads as 0 */
     if (!err)
-        err = col_text_opt(c, s, 5, e->username, sizeof e->username, op);
+        err = sqlite__col_text_opt(c, s, 5, e->username, sizeof e->username, op);
     e->deleted = sqlite3_column_int(s, 11) != 0;
     if (!err) {
         if (e->deleted)
             e->text[0] = '\0';
         else
-            err = col_text(c, s, 6, e->text, sizeof e->text, op);
+            err = sqlite__col_text(c, s, 6, e->text, sizeof e->text, op);
     }
     e->amount = sqlite3_column_int64(s, 7);
     e->ts = sqlite3_column_int64(s, 8);
     e->ref_seq = sqlite3_column_int64(s, 9);
     if (!err)
-        err = col_text_opt(c, s, 10, e->client_id, sizeof e->client_id, op);
+        err = sqlite__col_text_opt(c, s, 10, e->client_id, sizeof e->client_id, op);
     if (!err)
-        err = col_text_opt(c, s, 12, e->action, sizeof e->action, op);
+        err = sqlite__col_text_opt(c, s, 12, e->action, sizeof e->action, op);
     return err;
 }
 
@@ -1414,7 +1442,7 @@ static int collect_events(struct store_conn *c, sqlite3_stmt *s, struct store_ch
         len++;
     }
     if (!err && rc != SQLITE_DONE)
-        err = fail(c, rc, op);
+        err = sqlite__fail(c, rc, op);
     if (err || len == 0) {
         free(arr);
         arr = NULL;
@@ -1433,27 +1461,27 @@ static int append_one(struct store_conn *c, const struct store_chat_event *e, co
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, e->room, &rc);
-    bind_i64(s, 2, e->seq, &rc);
-    bind_text(s, 3, e->type, &rc);
-    bind_opt_i64(s, 4, e->user_id, &rc);
-    bind_opt_text(s, 5, e->username, &rc);
-    bind_text(s, 6, e->text, &rc);
-    bind_i64(s, 7, e->amount, &rc);
-    bind_i64(s, 8, e->ts, &rc);
-    bind_opt_i64(s, 9, e->ref_seq, &rc);
-    bind_opt_text(s, 10, e->client_id, &rc);
-    bind_text(s, 11, e->action, &rc);
+    sqlite__bind_text(s, 1, e->room, &rc);
+    sqlite__bind_i64(s, 2, e->seq, &rc);
+    sqlite__bind_text(s, 3, e->type, &rc);
+    sqlite__bind_opt_i64(s, 4, e->user_id, &rc);
+    sqlite__bind_opt_text(s, 5, e->username, &rc);
+    sqlite__bind_text(s, 6, e->text, &rc);
+    sqlite__bind_i64(s, 7, e->amount, &rc);
+    sqlite__bind_i64(s, 8, e->ts, &rc);
+    sqlite__bind_opt_i64(s, 9, e->ref_seq, &rc);
+    sqlite__bind_opt_text(s, 10, e->client_id, &rc);
+    sqlite__bind_text(s, 11, e->action, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     int err = 0;
     /* The (room, seq) is taken (UNIQUE), or it is not above the room's last
      * (chat_events_seq_grows): the writer's idea of the room is stale. */
-    if (is_unique_violation(rc) || rc == SQLITE_CONSTRAINT_TRIGGER)
+    if (sqlite__is_unique_violation(rc) || rc == SQLITE_CONSTRAINT_TRIGGER)
         err = ONAIR_ECONFLICT;
     else if (rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err || !type_is(e, "deleted"))
         return err;
 
@@ -1461,12 +1489,12 @@ static int append_one(struct store_conn *c, const struct store_chat_event *e, co
     if (!s)
         return ONAIR_EIO;
     rc = SQLITE_OK;
-    bind_text(s, 1, e->room, &rc);
-    bind_i64(s, 2, e->ref_seq, &rc);
+    sqlite__bind_text(s, 1, e->room, &rc);
+    sqlite__bind_i64(s, 2, e->ref_seq, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+        rc = sqlite__run(s);
+    err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -1485,16 +1513,16 @@ static int chat_append(struct store_conn *c, const struct store_chat_event *ev, 
 
     /* One transaction for the whole batch: one WAL fsync for hundreds of
      * events, and all or nothing. The INSERT is prepared once and reused. */
-    int err = tx_begin(c, op);
+    int err = sqlite__tx_begin(c, op);
     if (err)
         return err;
     for (size_t i = 0; i < n; i++) {
         if ((err = append_one(c, &ev[i], op))) {
-            tx_rollback(c, op);
+            sqlite__tx_rollback(c, op);
             return err;
         }
     }
-    return tx_commit(c, op);
+    return sqlite__tx_commit(c, op);
 }
 
 /* Runs a statement that answers at most one integer: *found tells whether a
@@ -1510,9 +1538,9 @@ static int one_i64(struct store_conn *c, sqlite3_stmt *s, int64_t *v, bool *foun
             *found = true;
         }
     } else if (rc != SQLITE_DONE) {
-        err = fail(c, rc, op);
+        err = sqlite__fail(c, rc, op);
     }
-    done(s);
+    sqlite__done(s);
     return err;
 }
 
@@ -1522,10 +1550,10 @@ static int last_seq(struct store_conn *c, const char *room, int64_t *out, const 
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     bool found;
     int64_t v = 0;
@@ -1557,11 +1585,11 @@ static int chat_page(struct store_conn *c, enum stmt_id id, const char *room, in
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
-    bind_i64(s, 2, bound, &rc);
-    bind_i64(s, 3, (int64_t)limit, &rc);
-    int err = rc == SQLITE_OK ? collect_events(c, s, out, n, op) : fail(c, rc, op);
-    done(s);
+    sqlite__bind_text(s, 1, room, &rc);
+    sqlite__bind_i64(s, 2, bound, &rc);
+    sqlite__bind_i64(s, 3, (int64_t)limit, &rc);
+    int err = rc == SQLITE_OK ? collect_events(c, s, out, n, op) : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -1714,11 +1742,11 @@ static int short_window(struct store_conn *c, const char *room, int64_t before_i
          * walking the room's index down from the top. */
         if (!(s = prep(c, S_CHAT_SEQ_OF_ID, op)))
             return ONAIR_EIO;
-        bind_i64(s, 1, before_id, &rc);
-        bind_text(s, 2, room, &rc);
+        sqlite__bind_i64(s, 1, before_id, &rc);
+        sqlite__bind_text(s, 2, room, &rc);
         if (rc != SQLITE_OK) {
-            done(s);
-            return fail(c, rc, op);
+            sqlite__done(s);
+            return sqlite__fail(c, rc, op);
         }
         if ((err = one_i64(c, s, &top, &found, op)))
             return err;
@@ -1727,11 +1755,11 @@ static int short_window(struct store_conn *c, const char *room, int64_t before_i
         } else {
             if (!(s = prep(c, S_CHAT_SEQ_BEFORE_ID, op)))
                 return ONAIR_EIO;
-            bind_text(s, 1, room, &rc);
-            bind_i64(s, 2, before_id, &rc);
+            sqlite__bind_text(s, 1, room, &rc);
+            sqlite__bind_i64(s, 2, before_id, &rc);
             if (rc != SQLITE_OK) {
-                done(s);
-                return fail(c, rc, op);
+                sqlite__done(s);
+                return sqlite__fail(c, rc, op);
             }
             err = one_i64(c, s, &top, &found, op);
         }
@@ -1760,8 +1788,8 @@ static int collect_hits(struct store_conn *c, sqlite3_stmt *s, const char *query
         (*len)++;
     }
     if (!err && rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -1797,10 +1825,10 @@ static int lookup_room_tag(struct store_conn *c, const char *room, char *tag, bo
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     int64_t id = 0;
     int err = one_i64(c, s, &id, found, op);
@@ -1837,14 +1865,14 @@ static int search_index(struct store_conn *c, const char *expr, const char *quer
         goto out;
     }
     int rc = SQLITE_OK;
-    bind_text(s, 1, match, &rc);
-    bind_i64(s, 2, before_id > 0 ? before_id : INT64_MAX, &rc);
+    sqlite__bind_text(s, 1, match, &rc);
+    sqlite__bind_i64(s, 2, before_id > 0 ? before_id : INT64_MAX, &rc);
     if (rc == SQLITE_OK)
         rc = room ? sqlite3_bind_text(s, 3, room, -1, SQLITE_STATIC) : sqlite3_bind_null(s, 3);
-    bind_i64(s, 4, (int64_t)limit, &rc);
+    sqlite__bind_i64(s, 4, (int64_t)limit, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        err = fail(c, rc, op);
+        sqlite__done(s);
+        err = sqlite__fail(c, rc, op);
         goto out;
     }
     err = collect_hits(c, s, query, arr, len, limit, op);
@@ -1872,15 +1900,15 @@ static int search_window(struct store_conn *c, const char *query, const char *ro
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, pattern, &rc);
-    bind_i64(s, 2, lo, &rc);
-    bind_i64(s, 3, hi, &rc);
-    bind_i64(s, 4, (int64_t)limit, &rc);
+    sqlite__bind_text(s, 1, pattern, &rc);
+    sqlite__bind_i64(s, 2, lo, &rc);
+    sqlite__bind_i64(s, 3, hi, &rc);
+    sqlite__bind_i64(s, 4, (int64_t)limit, &rc);
     if (room)
-        bind_text(s, 5, room, &rc);
+        sqlite__bind_text(s, 5, room, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     return collect_hits(c, s, query, arr, len, limit, op);
 }
@@ -1903,9 +1931,9 @@ static int short_terms(struct store_conn *c, const char *query, char **match, co
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, lo, &rc);
-    bind_text(s, 2, hi, &rc);
-    bind_i64(s, 3, STORE_SEARCH_SHORT_TERMS + 1, &rc);
+    sqlite__bind_text(s, 1, lo, &rc);
+    sqlite__bind_text(s, 2, hi, &rc);
+    sqlite__bind_i64(s, 3, STORE_SEARCH_SHORT_TERMS + 1, &rc);
     /* A term is one trigram (at most 12 bytes): quoted, doubled quotes
      * and " OR " it takes at most 30. */
     enum { TERM_MAX = 30 };
@@ -1932,11 +1960,11 @@ static int short_terms(struct store_conn *c, const char *query, char **match, co
         if (rc == SQLITE_ROW)
             terms = STORE_SEARCH_SHORT_TERMS + 1; /* stopped early: treat as too many */
         else if (rc != SQLITE_DONE)
-            err = fail(c, rc, op);
+            err = sqlite__fail(c, rc, op);
     } else {
-        err = fail(c, rc, op);
+        err = sqlite__fail(c, rc, op);
     }
-    done(s);
+    sqlite__done(s);
     if (err || terms == 0 || terms > STORE_SEARCH_SHORT_TERMS) {
         free(expr);
         return err;
@@ -1955,7 +1983,7 @@ static int chat_search(struct store_conn *c, const char *query, const char *room
         return ONAIR_EINVAL;
     *out = NULL;
     *n = 0;
-    if (!text_fits(query, STORE_SEARCH_QUERY_MAX, false) || (room && !room_ok(room)) ||
+    if (!sqlite__text_fits(query, STORE_SEARCH_QUERY_MAX, false) || (room && !room_ok(room)) ||
         !page_ok(limit, STORE_SEARCH_PAGE_MAX))
         return ONAIR_EINVAL;
 
@@ -1999,7 +2027,7 @@ enum { CLEAR_CHUNK = 1000 }; /* seqs per clear transaction */
 static int clear_range(struct store_conn *c, const char *room, int64_t from, int64_t to,
                        const char *op)
 {
-    int err = tx_begin(c, op);
+    int err = sqlite__tx_begin(c, op);
     if (err)
         return err;
     sqlite3_stmt *s = prep(c, S_CHAT_CLEAR_RANGE, op);
@@ -2008,13 +2036,13 @@ static int clear_range(struct store_conn *c, const char *room, int64_t from, int
         goto rollback;
     }
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
-    bind_i64(s, 2, from, &rc);
-    bind_i64(s, 3, to, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
+    sqlite__bind_i64(s, 2, from, &rc);
+    sqlite__bind_i64(s, 3, to, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+        rc = sqlite__run(s);
+    err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
         goto rollback;
 
@@ -2023,18 +2051,18 @@ static int clear_range(struct store_conn *c, const char *room, int64_t from, int
         goto rollback;
     }
     rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
-    bind_i64(s, 2, to, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
+    sqlite__bind_i64(s, 2, to, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+        rc = sqlite__run(s);
+    err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
         goto rollback;
-    return tx_commit(c, op);
+    return sqlite__tx_commit(c, op);
 
 rollback:
-    tx_rollback(c, op);
+    sqlite__tx_rollback(c, op);
     return err;
 }
 
@@ -2054,10 +2082,10 @@ static int chat_clear(struct store_conn *c, const char *room)
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     int64_t from = 0;
     bool found;
@@ -2083,7 +2111,7 @@ static int room_from_row(struct store_conn *c, sqlite3_stmt *s, struct store_roo
 {
     struct store_room r = {0};
     r.id = sqlite3_column_int64(s, 0);
-    int err = col_text(c, s, 1, r.title, sizeof r.title, op);
+    int err = sqlite__col_text(c, s, 1, r.title, sizeof r.title, op);
     r.private_ = sqlite3_column_int(s, 2) != 0;
     r.owner_id = sqlite3_column_int64(s, 3);
     r.created_at = sqlite3_column_int64(s, 4);
@@ -2098,16 +2126,16 @@ static int add_member(struct store_conn *c, int64_t room_id, int64_t user_id, co
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, room_id, &rc);
-    bind_i64(s, 2, user_id, &rc);
+    sqlite__bind_i64(s, 1, room_id, &rc);
+    sqlite__bind_i64(s, 2, user_id, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     int err = 0;
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         err = ONAIR_ENOTFOUND;
     else if (rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -2117,10 +2145,10 @@ static int room_create(struct store_conn *c, int64_t owner_id, const char *title
 {
     static const char op[] = "room_create";
     assert(c);
-    if (!out || !text_fits(title, STORE_TITLE_MAX, false) || nmembers > STORE_ROOM_MEMBERS_MAX ||
-        (nmembers && !member_ids))
+    if (!out || !sqlite__text_fits(title, STORE_TITLE_MAX, false) ||
+        nmembers > STORE_ROOM_MEMBERS_MAX || (nmembers && !member_ids))
         return ONAIR_EINVAL;
-    int err = tx_begin(c, op);
+    int err = sqlite__tx_begin(c, op);
     if (err)
         return err;
     sqlite3_stmt *s = prep(c, S_ROOM_INSERT, op);
@@ -2129,17 +2157,17 @@ static int room_create(struct store_conn *c, int64_t owner_id, const char *title
         goto rollback;
     }
     int rc = SQLITE_OK;
-    bind_text(s, 1, title, &rc);
-    bind_i64(s, 2, private_ ? 1 : 0, &rc);
-    bind_i64(s, 3, owner_id, &rc);
-    bind_i64(s, 4, now, &rc);
+    sqlite__bind_text(s, 1, title, &rc);
+    sqlite__bind_i64(s, 2, private_ ? 1 : 0, &rc);
+    sqlite__bind_i64(s, 3, owner_id, &rc);
+    sqlite__bind_i64(s, 4, now, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         err = ONAIR_ENOTFOUND;
     else if (rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err)
         goto rollback;
     int64_t id = sqlite3_last_insert_rowid(c->db);
@@ -2149,7 +2177,7 @@ static int room_create(struct store_conn *c, int64_t owner_id, const char *title
     for (size_t i = 0; i < nmembers; i++)
         if ((err = add_member(c, id, member_ids[i], op)))
             goto rollback;
-    if ((err = tx_commit(c, op)))
+    if ((err = sqlite__tx_commit(c, op)))
         return err;
 
     struct store_room r = {.id = id, .private_ = private_, .owner_id = owner_id, .created_at = now};
@@ -2158,7 +2186,7 @@ static int room_create(struct store_conn *c, int64_t owner_id, const char *title
     return 0;
 
 rollback:
-    tx_rollback(c, op);
+    sqlite__tx_rollback(c, op);
     return err;
 }
 
@@ -2172,7 +2200,7 @@ static int room_get(struct store_conn *c, int64_t id, struct store_room *out)
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, id, &rc);
+    sqlite__bind_i64(s, 1, id, &rc);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     int err;
@@ -2181,8 +2209,8 @@ static int room_get(struct store_conn *c, int64_t id, struct store_room *out)
     else if (rc == SQLITE_DONE)
         err = ONAIR_ENOTFOUND;
     else
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -2196,16 +2224,16 @@ static int exists2(struct store_conn *c, enum stmt_id id, int64_t a, int64_t b, 
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, a, &rc);
-    bind_i64(s, 2, b, &rc);
+    sqlite__bind_i64(s, 1, a, &rc);
+    sqlite__bind_i64(s, 2, b, &rc);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(s);
     int err = 0;
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         *out = rc == SQLITE_ROW;
     else
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -2228,8 +2256,8 @@ static int room_list(struct store_conn *c, int64_t user_id, struct store_room **
         return ONAIR_EIO;
     int rc = SQLITE_OK;
     /* No user has id 0, so 0 matches no membership: public rooms only. */
-    bind_i64(s, 1, user_id > 0 ? user_id : 0, &rc);
-    bind_i64(s, 2, STORE_ROOM_LIST_MAX, &rc);
+    sqlite__bind_i64(s, 1, user_id > 0 ? user_id : 0, &rc);
+    sqlite__bind_i64(s, 2, STORE_ROOM_LIST_MAX, &rc);
     struct store_room *arr = NULL;
     size_t len = 0, cap = 0;
     int err = 0;
@@ -2245,8 +2273,8 @@ static int room_list(struct store_conn *c, int64_t user_id, struct store_room **
         }
     }
     if (!err && rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     if (err || len == 0) {
         free(arr);
         return err;
@@ -2266,27 +2294,27 @@ static int moderator_add(struct store_conn *c, int64_t channel_id, int64_t user_
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, channel_id, &rc);
-    bind_i64(s, 2, user_id, &rc);
+    sqlite__bind_i64(s, 1, channel_id, &rc);
+    sqlite__bind_i64(s, 2, user_id, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     int err = 0;
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         err = ONAIR_ENOTFOUND;
     else if (rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
 /* Steps a DELETE the caller has bound: ENOTFOUND when no row went. Resets. */
 static int delete_one(struct store_conn *c, sqlite3_stmt *s, const char *op)
 {
-    int rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
+    int rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
     if (!err && sqlite3_changes(c->db) == 0)
         err = ONAIR_ENOTFOUND;
-    done(s);
+    sqlite__done(s);
     return err;
 }
 
@@ -2298,11 +2326,11 @@ static int moderator_remove(struct store_conn *c, int64_t channel_id, int64_t us
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, channel_id, &rc);
-    bind_i64(s, 2, user_id, &rc);
+    sqlite__bind_i64(s, 1, channel_id, &rc);
+    sqlite__bind_i64(s, 2, user_id, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     return delete_one(c, s, op);
 }
@@ -2326,10 +2354,10 @@ static int moderator_list(struct store_conn *c, int64_t channel_id, struct store
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_i64(s, 1, channel_id, &rc);
+    sqlite__bind_i64(s, 1, channel_id, &rc);
     struct store_user *arr = NULL;
     size_t len = 0, cap = 0;
-    int err = rc == SQLITE_OK ? 0 : fail(c, rc, op);
+    int err = rc == SQLITE_OK ? 0 : sqlite__fail(c, rc, op);
     while (!err) {
         if (len == cap) {
             cap = cap ? cap * 2 : 8;
@@ -2343,7 +2371,7 @@ static int moderator_list(struct store_conn *c, int64_t channel_id, struct store
         if (!err)
             len++;
     }
-    done(s);
+    sqlite__done(s);
     if (err || len == 0) {
         free(arr);
         return err;
@@ -2362,24 +2390,24 @@ static int ban_set(struct store_conn *c, const char *room, int64_t user_id, int6
     assert(c);
     if (!reason)
         reason = "";
-    if (!room_ok(room) || until_ms < 0 || !text_fits(reason, STORE_REASON_MAX, true))
+    if (!room_ok(room) || until_ms < 0 || !sqlite__text_fits(reason, STORE_REASON_MAX, true))
         return ONAIR_EINVAL;
     sqlite3_stmt *s = prep(c, S_BAN_SET, op);
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
-    bind_i64(s, 2, user_id, &rc);
-    bind_i64(s, 3, until_ms, &rc);
-    bind_text(s, 4, reason, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
+    sqlite__bind_i64(s, 2, user_id, &rc);
+    sqlite__bind_i64(s, 3, until_ms, &rc);
+    sqlite__bind_text(s, 4, reason, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
+        rc = sqlite__run(s);
     int err = 0;
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
         err = ONAIR_ENOTFOUND;
     else if (rc != SQLITE_DONE)
-        err = fail(c, rc, op);
-    done(s);
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -2393,11 +2421,11 @@ static int ban_clear(struct store_conn *c, const char *room, int64_t user_id)
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
-    bind_i64(s, 2, user_id, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
+    sqlite__bind_i64(s, 2, user_id, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     return delete_one(c, s, op);
 }
@@ -2413,11 +2441,11 @@ static int ban_check(struct store_conn *c, const char *room, int64_t user_id, in
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
-    bind_i64(s, 2, user_id, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
+    sqlite__bind_i64(s, 2, user_id, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     int64_t until = 0;
     bool found;
@@ -2440,12 +2468,12 @@ static int room_slow_set(struct store_conn *c, const char *room, int seconds)
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
-    bind_i64(s, 2, seconds, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
+    sqlite__bind_i64(s, 2, seconds, &rc);
     if (rc == SQLITE_OK)
-        rc = run(s);
-    int err = rc == SQLITE_DONE ? 0 : fail(c, rc, op);
-    done(s);
+        rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
     return err;
 }
 
@@ -2459,10 +2487,10 @@ static int room_slow_get(struct store_conn *c, const char *room, int *seconds)
     if (!s)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
-    bind_text(s, 1, room, &rc);
+    sqlite__bind_text(s, 1, room, &rc);
     if (rc != SQLITE_OK) {
-        done(s);
-        return fail(c, rc, op);
+        sqlite__done(s);
+        return sqlite__fail(c, rc, op);
     }
     int64_t v = 0;
     bool found;

@@ -1,0 +1,54 @@
+/*
+ * sqlite_internal.h - what the SQLite backend's files share (sqlite__
+ * prefix): sqlite.c (connections, migrations, accounts, channels, chat) and
+ * sqlite_wallet.c (ledger, wallets, payments, donations).
+ *
+ * Conventions (see the top of sqlite.c): every statement is prepared once
+ * per connection and reset (sqlite__done) before its user returns; binds
+ * keep the first failure in *rc; a failed SQLite call is logged once
+ * (sqlite__fail) and becomes ONAIR_EIO.
+ */
+#ifndef ONAIR_STORE_SQLITE_INTERNAL_H
+#define ONAIR_STORE_SQLITE_INTERNAL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Statement slots a file other than sqlite.c may use, each file its own
+ * range (sqlite_wallet.c: 0..63). */
+#define SQLITE_EXTRA_STMTS 64
+
+/* The prepared statement of slot for sql, prepared on first use; NULL
+ * (logged) on failure. The same slot must always get the same sql. */
+sqlite3_stmt *sqlite__prep_sql(struct store_conn *c, unsigned slot, const char *sql,
+                               const char *op);
+void sqlite__done(sqlite3_stmt *s);
+int sqlite__run(sqlite3_stmt *s);
+
+int sqlite__fail(struct store_conn *c, int rc, const char *op);
+bool sqlite__is_unique_violation(int rc);
+bool sqlite__text_fits(const char *s, size_t max, bool may_be_empty);
+bool sqlite__field_ok(const char *s, size_t size, bool may_be_empty);
+
+void sqlite__bind_text(sqlite3_stmt *s, int i, const char *v, int *rc);
+void sqlite__bind_i64(sqlite3_stmt *s, int i, int64_t v, int *rc);
+void sqlite__bind_opt_text(sqlite3_stmt *s, int i, const char *v, int *rc);
+void sqlite__bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, int *rc);
+int sqlite__col_text(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
+                     const char *op);
+int sqlite__col_text_opt(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
+                         const char *op);
+
+/* BEGIN IMMEDIATE / COMMIT (rolls back if it fails) / ROLLBACK. */
+int sqlite__tx_begin(struct store_conn *c, const char *op);
+int sqlite__tx_commit(struct store_conn *c, const char *op);
+void sqlite__tx_rollback(struct store_conn *c, const char *op);
+
+/* Rows changed by the last statement. */
+int64_t sqlite__changes(struct store_conn *c);
+
+#endif
