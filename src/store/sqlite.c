@@ -314,6 +314,11 @@ sqlite3_stmt *sqlite__prep_sql(struct store_conn *c, unsigned slot, const char *
     return c->extra[slot];
 }
 
+sqlite3 *sqlite__db(struct store_conn *c)
+{
+    return c->db;
+}
+
 int64_t sqlite__changes(struct store_conn *c)
 {
     return sqlite3_changes64(c->db);
@@ -1455,7 +1460,7 @@ static int collect_events(struct store_conn *c, sqlite3_stmt *s, struct store_ch
 
 /* Runs one event's INSERT (and, for "deleted", its mark) inside the
  * caller's transaction. */
-static int append_one(struct store_conn *c, const struct store_chat_event *e, const char *op)
+int sqlite__chat_insert(struct store_conn *c, const struct store_chat_event *e, const char *op)
 {
     sqlite3_stmt *s = prep(c, S_CHAT_INSERT, op);
     if (!s)
@@ -1517,7 +1522,7 @@ static int chat_append(struct store_conn *c, const struct store_chat_event *ev, 
     if (err)
         return err;
     for (size_t i = 0; i < n; i++) {
-        if ((err = append_one(c, &ev[i], op))) {
+        if ((err = sqlite__chat_insert(c, &ev[i], op))) {
             sqlite__tx_rollback(c, op);
             return err;
         }
@@ -2543,4 +2548,16 @@ const struct store_backend store_sqlite_backend = {
     .ban_check = ban_check,
     .room_slow_set = room_slow_set,
     .room_slow_get = room_slow_get,
+    .wallet_balance = sqlite__wallet_balance,
+    .payment_create = sqlite__payment_create,
+    .payment_get = sqlite__payment_get,
+    .payment_set_tid = sqlite__payment_set_tid,
+    .payment_approve = sqlite__payment_approve,
+    .payment_close = sqlite__payment_close,
+    .payment_list = sqlite__payment_list,
+    .donate_batch = sqlite__donate_batch,
+    .donation_list = sqlite__donation_list,
+    .donation_totals = sqlite__donation_totals,
+    .donation_top = sqlite__donation_top,
+    .ledger_check = sqlite__ledger_check,
 };

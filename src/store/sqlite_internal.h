@@ -48,7 +48,34 @@ int sqlite__tx_begin(struct store_conn *c, const char *op);
 int sqlite__tx_commit(struct store_conn *c, const char *op);
 void sqlite__tx_rollback(struct store_conn *c, const char *op);
 
+/* The connection's database handle (for what fits no helper). */
+sqlite3 *sqlite__db(struct store_conn *c);
 /* Rows changed by the last statement. */
 int64_t sqlite__changes(struct store_conn *c);
+
+/* Inserts one chat event (and, for "deleted", marks its message) inside
+ * the caller's transaction; ECONFLICT if its seq is taken or not above
+ * the room's last. (sqlite.c) */
+int sqlite__chat_insert(struct store_conn *c, const struct store_chat_event *e, const char *op);
+
+/* ---- sqlite_wallet.c: the wallet ops of store_backend (see store.h) ---- */
+
+int sqlite__wallet_balance(struct store_conn *c, int64_t user_id, int64_t *out);
+int sqlite__payment_create(struct store_conn *c, const struct store_payment *p);
+int sqlite__payment_get(struct store_conn *c, const char *id, struct store_payment *out);
+int sqlite__payment_set_tid(struct store_conn *c, const char *id, const char *tid);
+int sqlite__payment_approve(struct store_conn *c, const char *id, int64_t approved_amount,
+                            int64_t now, struct store_payment *out, int64_t *balance);
+int sqlite__payment_close(struct store_conn *c, const char *id, const char *status,
+                          struct store_payment *out);
+int sqlite__payment_list(struct store_conn *c, int64_t user_id, int64_t before, size_t limit,
+                         struct store_payment **out, size_t *n);
+int sqlite__donate_batch(struct store_conn *c, struct store_donate_req *reqs, size_t n);
+int sqlite__donation_list(struct store_conn *c, int64_t user_id, bool sent, int64_t before_id,
+                          size_t limit, struct store_donation **out, size_t *n);
+int sqlite__donation_totals(struct store_conn *c, int64_t to_user, int64_t *amount, int64_t *count);
+int sqlite__donation_top(struct store_conn *c, int64_t to_user, size_t limit,
+                         struct store_donor **out, size_t *n);
+int sqlite__ledger_check(struct store_conn *c, struct store_ledger_report *out);
 
 #endif

@@ -203,6 +203,65 @@ const char *const store__sqlite_migrations[] = {
      * hides everything before it) instead of parsing its text. */
     ("ALTER TABLE chat_events ADD COLUMN action TEXT NOT NULL DEFAULT '';\n"
      "PRAGMA user_version = 3;\n"),
+
+    /* 4: points. Double-entry: ledger_tx holds movements, ledger_entries
+     * their legs (summing to zero per transaction), accounts the running
+     * balance of each account, updated in the same transaction as its
+     * entries. "user:{id}" accounts never go negative (CHECK); points enter
+     * from "provider:{name}" accounts, which do. */
+    ("CREATE TABLE accounts (\n"
+     "    id TEXT PRIMARY KEY,\n"
+     "    balance INTEGER NOT NULL DEFAULT 0,\n"
+     "    CHECK (balance >= 0 OR id LIKE 'provider:%')\n"
+     ") STRICT, WITHOUT ROWID;\n"
+     "CREATE TABLE ledger_tx (\n"
+     "    id INTEGER PRIMARY KEY,\n"
+     "    kind TEXT NOT NULL CHECK (kind IN ('charge', 'donation')),\n"
+     "    created_at INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     "CREATE TABLE ledger_entries (\n"
+     "    tx_id INTEGER NOT NULL REFERENCES ledger_tx(id),\n"
+     "    account TEXT NOT NULL REFERENCES accounts(id),\n"
+     "    amount INTEGER NOT NULL CHECK (amount <> 0),\n"
+     "    PRIMARY KEY (tx_id, account)\n"
+     ") STRICT, WITHOUT ROWID;\n"
+     "CREATE INDEX ledger_entries_account ON ledger_entries(account);\n"
+     /* Charges. The approve is one conditional update ready -> approved
+      * that also sets tx_id, so a payment credits at most once. */
+     "CREATE TABLE payments (\n"
+     "    id TEXT PRIMARY KEY,\n"
+     "    user_id INTEGER NOT NULL REFERENCES users(id),\n"
+     "    provider TEXT NOT NULL,\n"
+     "    amount INTEGER NOT NULL CHECK (amount > 0),\n"
+     "    status TEXT NOT NULL CHECK (status IN ('ready', 'approved', 'cancelled', 'failed')),\n"
+     "    provider_tid TEXT UNIQUE,\n"
+     "    created_at INTEGER NOT NULL,\n"
+     "    expires_at INTEGER NOT NULL,\n"
+     "    approved_at INTEGER,\n"
+     "    tx_id INTEGER UNIQUE REFERENCES ledger_tx(id),\n"
+     "    CHECK ((status = 'approved') = (tx_id IS NOT NULL))\n"
+     ") STRICT, WITHOUT ROWID;\n"
+     "CREATE INDEX payments_user ON payments(user_id, created_at);\n"
+     /* Donations, each with its ledger transaction and its chat event
+      * (room "channel:{to_name}", chat_seq). (from_user, idempotency_key)
+      * is unique: a retry finds the first one. */
+     "CREATE TABLE donations (\n"
+     "    id INTEGER PRIMARY KEY,\n"
+     "    from_user INTEGER NOT NULL,\n"
+     "    from_name TEXT NOT NULL,\n"
+     "    to_user INTEGER NOT NULL,\n"
+     "    to_name TEXT NOT NULL,\n"
+     "    amount INTEGER NOT NULL CHECK (amount > 0),\n"
+     "    message TEXT NOT NULL DEFAULT '',\n"
+     "    idempotency_key TEXT NOT NULL,\n"
+     "    created_at INTEGER NOT NULL,\n"
+     "    tx_id INTEGER NOT NULL UNIQUE REFERENCES ledger_tx(id),\n"
+     "    chat_seq INTEGER NOT NULL,\n"
+     "    UNIQUE (from_user, idempotency_key)\n"
+     ") STRICT;\n"
+     "CREATE INDEX donations_to ON donations(to_user, id);\n"
+     "CREATE INDEX donations_from ON donations(from_user, id);\n"
+     "PRAGMA user_version = 4;\n"),
 };
 
 const unsigned store__sqlite_migration_count =

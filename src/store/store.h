@@ -119,6 +119,73 @@ struct store_room {
     int64_t created_at; /* unix ms */
 };
 
+/* ---- wallet (issue 5): points, payments, donations ---- */
+
+#define STORE_MESSAGE_MAX 600   /* bytes of a donation message (200 Korean characters) */
+#define STORE_PAYMENT_ID_MAX 32 /* public payment ids ("pay_" + random) */
+#define STORE_PROVIDER_MAX 15   /* "test", "kakaopay" */
+#define STORE_TID_MAX 64        /* the provider's transaction id */
+#define STORE_WALLET_PAGE_MAX 100
+#define STORE_LEDGER_REPORT_MAX 2048
+
+/* A charge: prepared ("ready") with the amount fixed on our side, then
+ * approved exactly once, or cancelled / failed. A ready payment past
+ * expires_at can no longer be approved. */
+struct store_payment {
+    char id[STORE_PAYMENT_ID_MAX + 1];
+    int64_t user_id;
+    char provider[STORE_PROVIDER_MAX + 1];
+    int64_t amount;                              /* points, > 0 */
+    char status[12];                             /* "ready", "approved", "cancelled", "failed" */
+    char provider_tid[STORE_TID_MAX + 1];        /* "" until the provider gave one */
+    int64_t created_at, expires_at, approved_at; /* unix ms; approved_at 0 unless approved */
+};
+
+struct store_donation {
+    int64_t id;
+    int64_t from_user;
+    char from_name[STORE_USERNAME_MAX + 1];
+    int64_t to_user;                      /* the channel's owner */
+    char to_name[STORE_USERNAME_MAX + 1]; /* = the channel's name */
+    int64_t amount;
+    char message[STORE_MESSAGE_MAX + 1];
+    int64_t created_at; /* unix ms */
+    int64_t chat_seq;   /* its event in room "channel:{to_name}" */
+};
+
+/* One donation of a donate_batch. The caller fills the "in" part. */
+struct store_donate_req {
+    /* in */
+    int64_t from_user;
+    char from_name[STORE_USERNAME_MAX + 1];
+    int64_t to_user;
+    char to_name[STORE_USERNAME_MAX + 1];
+    int64_t amount; /* > 0 */
+    char message[STORE_MESSAGE_MAX + 1];
+    char idempotency_key[STORE_KEY_MAX + 1]; /* non-empty */
+    int64_t now;
+    int64_t room_last_seq; /* the highest seq of the channel's room before this batch */
+    /* out */
+    int rc;        /* 0, or ONAIR_EDENIED: not enough points (nothing moved) */
+    bool replayed; /* the key was used before: donation is that first one */
+    struct store_donation donation;
+    int64_t balance; /* the giver's balance afterwards */
+};
+
+struct store_donor {
+    int64_t user_id;
+    char name[STORE_USERNAME_MAX + 1];
+    int64_t total;
+    int64_t count;
+};
+
+/* What check-ledger found: ok, or the violations in words. */
+struct store_ledger_report {
+    bool ok;
+    int64_t accounts, transactions, donations, approved_charges;
+    char problems[STORE_LEDGER_REPORT_MAX];
+};
+
 struct store_conn;
 
 struct store_options {
@@ -305,6 +372,72 @@ struct store_backend {
      * EINVAL outside 0..STORE_SLOW_MAX. A room never set reads 0. */
     int (*room_slow_set)(struct store_conn *c, const char *room, int seconds);
     int (*room_slow_get)(struct store_conn *c, const char *room, int *seconds);
+
+    /* ---- wallet (issue 5) ----
+     *
+     * Double-entry: every movement of points is a ledger transaction whose
+     * entries sum to zero, over accounts "user:{id}" (never negative) and
+     * "provider:{name}" (where charged points come from; negative). Each
+     * account's balance column is updated in the same transaction as its
+     * entries, so balances always equal the ledger sums. */
+
+    /* The user's points (0 for a user who never had any). */
+    int (*wallet_balance)(struct store_conn *c, int64_t user_id, int64_t *out);
+
+    /* Stores a new "ready" payment (all fields but approved_at / tid set
+     * by the caller). ECONFLICT if the id is taken. */
+    int (*payment_create)(struct store_conn *c, const struct store_payment *p);
+    int (*payment_get)(struct store_conn *c, const char *id, struct store_payment *out);
+    /* Records the provider's transaction id of a ready payment. */
+    int (*payment_set_tid)(struct store_conn *c, const char *id, const char *tid);
+    /* Approves a ready, unexpired payment whose provider approved
+     * `approved_amount`, crediting the user in the same transaction, as
+     * one conditional change ready -> approved: a second or concurrent
+     * approve credits nothing. Errors (nothing credited; *out has the
+     * payment as it is now): ENOTFOUND; ESTALE already approved; EDENIED
+     * cancelled, failed or expired; ECONFLICT approved_amount differs from
+     * the prepared amount (the payment is marked failed). *balance gets the
+     * user's balance afterwards on success. */
+    int (*payment_approve)(struct store_conn *c, const char *id, int64_t approved_amount,
+                           int64_t now, struct store_payment *out, int64_t *balance);
+    /* ready -> cancelled or failed (status). ENOTFOUND; ESTALE if it is not
+     * ready any more (*out says what it is). */
+    int (*payment_close)(struct store_conn *c, const char *id, const char *status,
+                         struct store_payment *out);
+    /* The user's payments, newest first, created_at < before (<= 0: from now). */
+    int (*payment_list)(struct store_conn *c, int64_t user_id, int64_t before, size_t limit,
+                        struct store_payment **out, size_t *n);
+
+    /* Applies donations in order, all in ONE transaction (group commit):
+     * for each, if its (from_user, idempotency_key) was used before, the
+     * first donation comes back (replayed, nothing moves); else if the
+     * giver has at least amount points, amount moves from giver to
+     * receiver, the donation is recorded, and its chat event (type
+     * "donation", room "channel:{to_name}") is stored with the room's next
+     * seq: room_last_seq + 1 for the first donation of that room in the
+     * batch that goes through, then +2, ... (replays and refused ones take
+     * no seq); else rc EDENIED and nothing moves. Returns 0 when the batch
+     * committed (each req's rc says how it went), or an error and nothing
+     * stored. EINVAL (nothing stored) for an amount <= 0, a giver equal to
+     * the receiver, or a string not NUL-terminated in its field. */
+    int (*donate_batch)(struct store_conn *c, struct store_donate_req *reqs, size_t n);
+    /* Donations the user sent (sent true) or received, newest first, with
+     * id < before_id (<= 0: from the newest), at most limit. */
+    int (*donation_list)(struct store_conn *c, int64_t user_id, bool sent, int64_t before_id,
+                         size_t limit, struct store_donation **out, size_t *n);
+    /* Totals received by to_user: amount and number of donations. */
+    int (*donation_totals)(struct store_conn *c, int64_t to_user, int64_t *amount, int64_t *count);
+    /* The biggest givers to to_user, by total, at most limit. */
+    int (*donation_top)(struct store_conn *c, int64_t to_user, size_t limit,
+                        struct store_donor **out, size_t *n);
+
+    /* Checks every invariant of the ledger: no negative user balance, every
+     * transaction sums to zero, every balance equals its ledger sum, the
+     * points all users hold together equal the approved charges, every
+     * approved charge and every donation has its transaction (and every
+     * donation its chat event). Fills *out; returns 0 if it could check
+     * (out->ok says whether all hold). */
+    int (*ledger_check)(struct store_conn *c, struct store_ledger_report *out);
 };
 
 extern const struct store_backend store_sqlite_backend;
