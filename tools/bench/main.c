@@ -18,6 +18,12 @@ static const struct {
      "N viewers per channel following HLS playlists like hls.js (LL or plain)"},
     {"video", bench_scenario_video,
      "publish + hls-view in one process: adds live-edge delay and time to first playlist"},
+    {"chat-connect", bench_scenario_chat_connect,
+     "hold N chat WebSocket connections (rate or spike; several source addresses and workers)"},
+    {"chat-fanout", bench_scenario_chat_fanout,
+     "R rooms x S subscribers, P publishers at M messages/s: deliveries/s, loss, latency"},
+    {"chat-recover", bench_scenario_chat_recover,
+     "subscribers drop and rejoin (since / state recovery) while messages flow: zero loss?"},
 };
 
 static void usage(FILE *f)
@@ -27,7 +33,7 @@ static void usage(FILE *f)
                "--duration; a progress line every second on stderr; --json prints a summary\n"
                "on stdout.\n\nscenarios:\n");
     for (size_t i = 0; i < sizeof scenarios / sizeof scenarios[0]; i++)
-        fprintf(f, "  %-10s %s\n", scenarios[i].name, scenarios[i].summary);
+        fprintf(f, "  %-13s %s\n", scenarios[i].name, scenarios[i].summary);
 }
 
 int main(int argc, char **argv)

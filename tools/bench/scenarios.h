@@ -3,7 +3,8 @@
  * after its name (argv[0] is the scenario's name), prints its own --help,
  * and returns the process exit status (0 ran, 1 could not run, 2 usage).
  * Video: publish, hls-view, video (both in one process, with delays).
- * The chat scenarios of issue 7 join this table.
+ * Chat: chat-connect, chat-fanout, chat-recover (chat.c), against onair's
+ * /ws or a Socket.IO v4 server.
  */
 #ifndef ONAIR_BENCH_SCENARIOS_H
 #define ONAIR_BENCH_SCENARIOS_H
@@ -11,5 +12,8 @@
 int bench_scenario_publish(int argc, char **argv);
 int bench_scenario_hls_view(int argc, char **argv);
 int bench_scenario_video(int argc, char **argv);
+int bench_scenario_chat_connect(int argc, char **argv);
+int bench_scenario_chat_fanout(int argc, char **argv);
+int bench_scenario_chat_recover(int argc, char **argv);
 
 #endif
