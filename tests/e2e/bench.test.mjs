@@ -1,0 +1,101 @@
+// Smoke runs of onair-bench's chat scenarios against the test server: each
+// a few seconds, asserting from the --json summary that every client
+// joined and every message reached every receiver once (0 lost, 0
+// duplicated), across reconnects too. The load tool lands next to the
+// server binary (build/onair-bench), or ONAIR_BENCH names it.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ONAIR_BIN, startServer, test } from './lib/server.mjs';
+
+const BENCH = process.env.ONAIR_BENCH
+  ? path.resolve(process.env.ONAIR_BENCH)
+  : path.join(path.dirname(ONAIR_BIN), 'onair-bench');
+
+/** Runs onair-bench with args; resolves with the parsed JSON summary. */
+function bench(args, { timeoutMs = 30_000 } = {}) {
+  assert.ok(fs.existsSync(BENCH), `onair-bench not found at ${BENCH} (build it, or set ONAIR_BENCH)`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(BENCH, [...args, '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) {
+        reject(new Error(`onair-bench ${args[0]} exited code=${code} signal=${signal}\n${err}\n${out}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()));
+      } catch (e) {
+        reject(new Error(`onair-bench ${args[0]}: no JSON summary (${e.message})\n${out}\n${err}`));
+      }
+    });
+  });
+}
+
+const chatArgs = ['--chat-rate-count', '0'];
+const url = (srv) => `ws://127.0.0.1:${srv.port}`;
+
+function assertLossless(s) {
+  const d = s.deliveries;
+  assert.ok(s.messages.sent > 0, 'messages were sent');
+  assert.ok(d.delivered > 0, 'messages were delivered');
+  assert.equal(d.delivered, d.expected, `every receiver got every message: ${JSON.stringify(d)}`);
+  assert.equal(d.lost, 0);
+  assert.equal(d.duplicates, 0);
+  assert.equal(d.out_of_order, 0);
+  assert.equal(d.room_seq_gaps, 0, 'the room seqs each receiver saw are gapless');
+  assert.equal(s.messages.acked, s.messages.sent, 'every send was acknowledged');
+  assert.equal(s.unexpected_closes, 0, s.first_error);
+  assert.ok(s.latency_ms.n > 0 && s.latency_ms.p50 >= 0, 'latency was measured');
+  assert.ok(s.ack_ms.n > 0, 'send-to-ack latency was measured');
+}
+
+test('chat-connect holds every connection in two workers and reports RSS', { timeout: 30_000 }, async (t) => {
+  const srv = await startServer({ t, args: chatArgs });
+  const s = await bench([
+    'chat-connect', '--url', url(srv), '--connections', '200', '--procs', '2', '--rooms', '2',
+    '--source-addrs', '2', '--duration', '2', '--server-pid', String(srv.pid), '--prefix', 'conn',
+  ]);
+  assert.equal(s.scenario, 'chat-connect');
+  assert.equal(s.connect.wanted, 200);
+  assert.equal(s.connect.joined, 200, s.first_error);
+  assert.equal(s.connect.failed, 0);
+  assert.ok(s.connect.all_joined_s > 0);
+  assert.equal(s.connect.connect_ms.n, 200);
+  assert.ok(s.server.rss_kib_after > 0);
+  assert.equal(typeof s.server.rss_bytes_per_connection, 'number');
+  assert.ok(s.tool.user_s + s.tool.sys_s >= 0);
+});
+
+test('chat-fanout delivers every message to every subscriber once', { timeout: 30_000 }, async (t) => {
+  const srv = await startServer({ t, args: chatArgs });
+  const s = await bench([
+    'chat-fanout', '--url', url(srv), '--rooms', '2', '--subscribers', '40', '--publishers', '2',
+    '--msg-rate', '20', '--duration', '2', '--server-pid', String(srv.pid), '--prefix', 'fan',
+  ]);
+  assert.equal(s.scenario, 'chat-fanout');
+  assert.equal(s.connect.joined, 2 * 42);
+  assertLossless(s);
+  // 2 rooms x 2 publishers x ~40 messages, each to the 42 members of its room.
+  assert.equal(s.deliveries.expected, s.messages.sent * 42);
+  assert.ok(s.server.cpu_s >= 0 && s.server.rss_kib > 0);
+});
+
+test('chat-recover: subscribers that drop and rejoin with since lose nothing', { timeout: 30_000 }, async (t) => {
+  const srv = await startServer({ t, args: chatArgs });
+  const s = await bench([
+    'chat-recover', '--url', url(srv), '--subscribers', '30', '--publishers', '1', '--msg-rate', '50',
+    '--duration', '3', '--drop-every', '0.5', '--down-ms', '100', '--prefix', 'rec',
+  ]);
+  assert.equal(s.scenario, 'chat-recover');
+  assert.ok(s.recover.drops > 0, 'subscribers dropped');
+  assert.equal(s.recover.rejoined, s.recover.drops, 'every dropped subscriber came back');
+  assertLossless(s);
+});
