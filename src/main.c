@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "admin.h"
 #include "api/api.h"
 #include "api/app.h"
 #include "auth/limiter.h"
@@ -123,6 +124,8 @@ static void sleep_ms(long ms)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "admin") == 0)
+        return admin_main(argc, argv);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             config_print_help(stdout);
@@ -208,6 +211,7 @@ int main(int argc, char **argv)
     if (!f0)
         f0 = chat_filter_load("", 0, err, sizeof err);
     chat_filter_holder_init(&filter, f0);
+    app.filter = &filter;
     struct chat_session_options copt = {
         .filter = &filter,
         .max_message = (size_t)config_int(&cfg, CFG_CHAT_MAX_MESSAGE_BYTES),

@@ -15,6 +15,7 @@ struct config;
 struct store;
 struct auth_limiter;
 struct auth_revoked;
+struct chat_filter_holder;
 
 struct app {
     const struct config *cfg;
@@ -25,7 +26,8 @@ struct app {
     int64_t refresh_ttl_s;
     struct auth_limiter *login_by_user;
     struct auth_limiter *login_by_ip;
-    struct auth_revoked *revoked; /* logged-out sessions (JWT sid) */
+    struct auth_revoked *revoked;      /* logged-out sessions (JWT sid) */
+    struct chat_filter_holder *filter; /* banned words, for text shown in chat */
 };
 
 /* Loads the access-token key: the jwt-secret setting if set (>= 32 bytes),

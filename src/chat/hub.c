@@ -615,6 +615,108 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
     free(rooms);
 }
 
+struct donated {
+    chat_donated_fn fn;
+    void *arg;
+    int rc;
+    struct store_donate_req r;
+};
+
+static void on_donated(void *arg)
+{
+    struct donated *d = arg;
+    d->fn(d->arg, d->rc, &d->r);
+    free(d);
+}
+
+/* Answers a donation request (rc, and its results in q->don) and frees it. */
+static void reply_donated(struct req *q, int rc)
+{
+    struct donated *d = xmalloc(sizeof *d);
+    *d = (struct donated){q->donated, q->arg, rc, *q->don};
+    if (loop_post(q->loop, on_donated, d) != 0)
+        free(d);
+    free(q->don);
+    free(q);
+}
+
+/* The chat event a stored donation became. */
+static void event_of_donation(struct store_chat_event *ev, const struct store_donation *d)
+{
+    memset(ev, 0, sizeof *ev);
+    snprintf(ev->room, sizeof ev->room, "channel:%s", d->to_name);
+    ev->seq = d->chat_seq;
+    snprintf(ev->type, sizeof ev->type, "donation");
+    ev->user_id = d->from_user;
+    snprintf(ev->username, sizeof ev->username, "%s", d->from_name);
+    snprintf(ev->text, sizeof ev->text, "%s", d->message);
+    ev->amount = d->amount;
+    ev->ts = d->created_at;
+}
+
+/* Stores a run of donations in one transaction and publishes each one that
+ * went through as its room's next event. */
+static void flush_donations(struct store_conn *c, const struct store_backend *b, struct req **batch,
+                            size_t n)
+{
+    struct store_donate_req *reqs = xcalloc(n, sizeof *reqs);
+    struct chat_room **rooms = xcalloc(n, sizeof *rooms);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct req *q = batch[i];
+        char name[STORE_ROOM_MAX + 1];
+        snprintf(name, sizeof name, "channel:%s", q->don->to_name);
+        struct chat_room *r = chat__room_load(c, b, name);
+        if (!r) {
+            reply_donated(q, ONAIR_ENOTFOUND);
+            continue;
+        }
+        reqs[m] = *q->don;
+        reqs[m].room_last_seq = r->last_seq;
+        rooms[m] = r;
+        batch[m++] = q;
+    }
+    int rc = m ? b->donate_batch(c, reqs, m) : 0;
+    if (rc == ONAIR_ECONFLICT) {
+        /* Some room's last seq moved behind the writer's back (it can't on
+         * one node, but be exact anyway): read them again and retry once. */
+        for (size_t i = 0; i < m; i++) {
+            b->chat_last_seq(c, rooms[i]->name, &rooms[i]->last_seq);
+            reqs[i].room_last_seq = rooms[i]->last_seq;
+        }
+        rc = b->donate_batch(c, reqs, m);
+    }
+    if (m) {
+        atomic_fetch_add(&m_batches, 1);
+        atomic_fetch_add(&m_batch_events, m);
+    }
+    for (size_t i = 0; i < m; i++) {
+        if (rc == 0 && reqs[i].rc == 0 && !reqs[i].replayed) {
+            struct store_chat_event ev;
+            event_of_donation(&ev, &reqs[i].donation);
+            published(rooms[i], &ev, NULL);
+        }
+        *batch[i]->don = reqs[i];
+        reply_donated(batch[i], rc);
+    }
+    publish_flush();
+    if (rc)
+        log_err("chat", "storing donations failed; donors get an error", "donations=%zu", m);
+    free(reqs);
+    free(rooms);
+}
+
+static void flush_batch(struct store_conn *c, const struct store_backend *b, struct req **batch,
+                        size_t n)
+{
+    if (n == 0)
+        return;
+    if (batch[0]->kind == REQ_DONATE)
+        flush_donations(c, b, batch, n);
+    else
+        flush_sends(c, b, batch, n);
+}
+
 /* A room nobody has been in for room_idle_ms gives back its history ring
  * and user table (reloaded from the store on next use). The struct stays:
  * loops may still hold posted events that name it. */
@@ -687,6 +789,8 @@ static void refuse(struct req *q)
         chat__reply_err(q, ONAIR_EIO, "internal", "the chat store is unavailable");
         free(q->mod);
         free(q);
+    } else if (q->kind == REQ_DONATE) {
+        reply_donated(q, ONAIR_EIO);
     } else if (q->kind == REQ_JOIN) {
         struct join_done *d = xcalloc(1, sizeof *d);
         d->req = q;
@@ -728,7 +832,7 @@ static void *writer(void *arg)
         pthread_mutex_unlock(&hub.lock);
         if (stop)
             break;
-        /* In order; consecutive sends share one transaction. */
+        /* In order; consecutive sends (or donations) share one transaction. */
         size_t n = 0;
         while (list) {
             struct req *q = list;
@@ -737,16 +841,14 @@ static void *writer(void *arg)
                 refuse(q);
                 continue;
             }
-            if (q->kind == REQ_SEND) {
+            if (n && (q->kind != batch[0]->kind || n == hub.opt.batch_max)) {
+                flush_batch(c, b, batch, n);
+                n = 0;
+            }
+            if (q->kind == REQ_SEND || q->kind == REQ_DONATE) {
                 batch[n++] = q;
-                if (n == hub.opt.batch_max) {
-                    flush_sends(c, b, batch, n);
-                    n = 0;
-                }
                 continue;
             }
-            flush_sends(c, b, batch, n);
-            n = 0;
             if (q->kind == REQ_JOIN)
                 do_join(c, b, q);
             else if (q->kind == REQ_MOD)
@@ -755,7 +857,7 @@ static void *writer(void *arg)
                 do_live(q);
         }
         if (c)
-            flush_sends(c, b, batch, n);
+            flush_batch(c, b, batch, n);
         if (clock_mono_ns() >= next_presence) {
             presence_tick();
             next_presence = clock_mono_ns() + PRESENCE_MS * 1000000LL;
@@ -864,6 +966,24 @@ int chat_hub_send(struct loop *l, const struct chat_send *m, chat_done_fn done, 
     int rc = enqueue(q, true);
     if (rc)
         free(q);
+    return rc;
+}
+
+int chat_hub_donate(struct loop *l, const struct store_donate_req *d, chat_donated_fn done,
+                    void *arg)
+{
+    struct req *q = xcalloc(1, sizeof *q);
+    q->kind = REQ_DONATE;
+    q->loop = l;
+    q->don = xmalloc(sizeof *q->don);
+    *q->don = *d;
+    q->donated = done;
+    q->arg = arg;
+    int rc = enqueue(q, true);
+    if (rc) {
+        free(q->don);
+        free(q);
+    }
     return rc;
 }
 

@@ -136,6 +136,17 @@ struct chat_mod {
  * bad_request (seconds out of range). */
 int chat_hub_moderate(struct loop *l, const struct chat_mod *m, chat_done_fn done, void *arg);
 
+/* A donation, stored by the chat writer in its channel room's order:
+ * batches of donations are one store transaction (donate_batch), and each
+ * that goes through is published as a "donation" event of room
+ * "channel:{to_name}". done runs later on l with rc 0 (the batch
+ * committed: r->rc, r->replayed, r->donation and r->balance say how this
+ * one went), ENOTFOUND (no such channel) or a store error (nothing moved).
+ * EAGAIN now if the writer's queue is full. */
+typedef void (*chat_donated_fn)(void *arg, int rc, const struct store_donate_req *r);
+int chat_hub_donate(struct loop *l, const struct store_donate_req *d, chat_donated_fn done,
+                    void *arg);
+
 /* Joined connections of a room (0 if not loaded). Any thread. */
 unsigned chat_hub_viewers(const char *room);
 

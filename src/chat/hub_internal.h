@@ -45,14 +45,16 @@ struct chat_room {
     struct chat_sub *subs[MAX_LOOPS];
 };
 
-enum req_kind { REQ_SEND, REQ_JOIN, REQ_LIVE, REQ_MOD };
+enum req_kind { REQ_SEND, REQ_JOIN, REQ_LIVE, REQ_MOD, REQ_DONATE };
 
 struct req {
     struct req *next;
     enum req_kind kind;
     struct loop *loop;
     struct chat_send send;
-    struct chat_mod *mod; /* REQ_MOD */
+    struct chat_mod *mod;         /* REQ_MOD */
+    struct store_donate_req *don; /* REQ_DONATE */
+    chat_donated_fn donated;
     chat_done_fn done;
     struct chat_sub *sub;
     int64_t user_id, since;

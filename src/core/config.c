@@ -109,6 +109,27 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_CHAT_ROOM_IDLE_MS] = {"chat-room-idle-ms", CONFIG_INT, "60000", 1000, 86400000,
                                "a chat room nobody has joined this long gives back its memory "
                                "(history is reloaded from the database on next use)"},
+    [CFG_MAX_CHARGE] = {"max-charge", CONFIG_INT, "1000000", 1, 1000000000,
+                        "most points one payment may charge"},
+    [CFG_PAYMENT_TTL_MS] = {"payment-ttl-ms", CONFIG_INT, "900000", 1, 86400000,
+                            "a prepared payment must be approved within this long"},
+    [CFG_PAYMENT_TEST] = {"payment-test", CONFIG_INT, "1", 0, 1,
+                          "1: the built-in test payment provider (points for free: development "
+                          "and demos only); 0: off"},
+    [CFG_KAKAOPAY_SECRET_KEY] = {"kakaopay-secret-key", CONFIG_STRING, "", 0, 0,
+                                 "KakaoPay merchant secret key (never logged); empty: the "
+                                 "kakaopay provider is off"},
+    [CFG_KAKAOPAY_CID] = {"kakaopay-cid", CONFIG_STRING, "TC0ONETIME", 0, 0,
+                          "KakaoPay merchant id (TC0ONETIME: KakaoPay's test merchant)"},
+    [CFG_KAKAOPAY_API] = {"kakaopay-api", CONFIG_STRING, "https://open-api.kakaopay.com", 0, 0,
+                          "KakaoPay API base URL (https; plain http only to 127.0.0.1)"},
+    [CFG_KAKAOPAY_TIMEOUT_MS] = {"kakaopay-timeout-ms", CONFIG_INT, "5000", 100, 60000,
+                                 "how long one call to KakaoPay may take"},
+    [CFG_PUBLIC_URL] = {"public-url", CONFIG_STRING, "", 0, 0,
+                        "how browsers reach onair, e.g. https://onair.example (payment "
+                        "return URLs); empty: http:// and the http setting"},
+    [CFG_MAX_DONATION] = {"max-donation", CONFIG_INT, "1000000", 1, 1000000000,
+                          "most points one donation may give"},
 };
 
 static int find(const char *name, size_t len)
