@@ -7,10 +7,16 @@
 
 struct bytes *bytes_take(void *data, size_t len)
 {
+    return bytes_take_at(data, 0, len);
+}
+
+struct bytes *bytes_take_at(void *block, size_t off, size_t len)
+{
     struct bytes *b = xmalloc(sizeof *b);
     atomic_init(&b->refs, 1);
     b->len = len;
-    b->data = data;
+    b->data = (uint8_t *)block + off;
+    b->block = block;
     return b;
 }
 
@@ -31,7 +37,7 @@ struct bytes *bytes_ref(struct bytes *b)
 void bytes_unref(struct bytes *b)
 {
     if (b && atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) {
-        free(b->data);
+        free(b->block);
         free(b);
     }
 }

@@ -16,10 +16,15 @@ struct bytes {
     atomic_int refs;
     size_t len;
     uint8_t *data;
+    void *block; /* what the last unref frees: data itself, or the block data lies in */
 };
 
 /* Takes ownership of malloc'd data; one reference. */
 struct bytes *bytes_take(void *data, size_t len);
+/* Takes ownership of the malloc'd block, of which the bytes are [off, off +
+ * len): a writer can build its output with room in front and share it
+ * without moving it. One reference. */
+struct bytes *bytes_take_at(void *block, size_t off, size_t len);
 /* Copies data; one reference. */
 struct bytes *bytes_new(const void *data, size_t len);
 struct bytes *bytes_ref(struct bytes *b);

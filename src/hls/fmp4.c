@@ -458,9 +458,10 @@ static uint64_t traf_size(const struct fmp4_track_run *r, struct run_shape s)
     return 8 + tfhd + tfdt + trun_size(r, s);
 }
 
-/* Checks the runs and works out the moof and mdat sizes. */
-static int plan_fragment(const struct fmp4_track_run *runs, size_t nruns, uint64_t *moof_size,
-                         uint64_t *mdat_body)
+/* Checks the runs and works out the moof and mdat sizes. need_data: every
+ * sample with bytes must have a data pointer (not so for a head alone). */
+static int plan_fragment(const struct fmp4_track_run *runs, size_t nruns, bool need_data,
+                         uint64_t *moof_size, uint64_t *mdat_body)
 {
     uint64_t moof = 8 + 16; /* header + mfhd */
     uint64_t data = 0;
@@ -480,7 +481,7 @@ static int plan_fragment(const struct fmp4_track_run *runs, size_t nruns, uint64
             return ONAIR_EINVAL;
         for (size_t k = 0; k < r->count; k++) {
             const struct fmp4_sample *s = &r->samples[k];
-            if (s->size > 0 && !s->data)
+            if (need_data && s->size > 0 && !s->data)
                 return ONAIR_EINVAL;
             data += s->size;
         }
@@ -530,16 +531,10 @@ static void write_traf(struct writer *w, const struct fmp4_track_run *r, uint32_
     assert(w->err || w->b->len - traf == traf_size(r, shape));
 }
 
-int fmp4_fragment_write(struct buf *out, uint32_t sequence_number,
-                        const struct fmp4_track_run *runs, size_t nruns)
+/* Appends moof and the mdat header for a planned fragment. */
+static int write_head(struct buf *out, uint32_t sequence_number, const struct fmp4_track_run *runs,
+                      size_t nruns, uint64_t moof_size, uint64_t mdat_body)
 {
-    if (!out || !runs || nruns == 0)
-        return ONAIR_EINVAL;
-    uint64_t moof_size, mdat_body;
-    int rc = plan_fragment(runs, nruns, &moof_size, &mdat_body);
-    if (rc)
-        return rc;
-
     struct writer w = {.b = out, .err = 0};
     size_t start = out->len;
     size_t moof = box_open(&w, "moof");
@@ -562,11 +557,49 @@ int fmp4_fragment_write(struct buf *out, uint32_t sequence_number,
 
     put_u32(&w, (uint32_t)(8 + mdat_body));
     put(&w, "mdat", 4);
+    return finish(&w, start);
+}
+
+size_t fmp4_fragment_head_size(const struct fmp4_track_run *runs, size_t nruns)
+{
+    uint64_t moof_size, mdat_body;
+    if (!runs || nruns == 0 || plan_fragment(runs, nruns, false, &moof_size, &mdat_body) != 0)
+        return 0;
+    return (size_t)moof_size + 8;
+}
+
+/* A whole fragment, or (with_data false) its head alone. */
+static int write_fragment(struct buf *out, uint32_t sequence_number,
+                          const struct fmp4_track_run *runs, size_t nruns, bool with_data)
+{
+    if (!out || !runs || nruns == 0)
+        return ONAIR_EINVAL;
+    uint64_t moof_size, mdat_body;
+    int rc = plan_fragment(runs, nruns, with_data, &moof_size, &mdat_body);
+    if (rc)
+        return rc;
+    size_t start = out->len;
+    rc = write_head(out, sequence_number, runs, nruns, moof_size, mdat_body);
+    if (!with_data)
+        return rc;
+    struct writer w = {.b = out, .err = rc};
     for (size_t i = 0; i < nruns; i++)
         for (size_t k = 0; k < runs[i].count; k++)
             put(&w, runs[i].samples[k].data, runs[i].samples[k].size);
-    assert(w.err || out->len - moof == moof_size + 8 + mdat_body);
+    assert(w.err || out->len - start == moof_size + 8 + mdat_body);
     return finish(&w, start);
+}
+
+int fmp4_fragment_head_write(struct buf *out, uint32_t sequence_number,
+                             const struct fmp4_track_run *runs, size_t nruns)
+{
+    return write_fragment(out, sequence_number, runs, nruns, false);
+}
+
+int fmp4_fragment_write(struct buf *out, uint32_t sequence_number,
+                        const struct fmp4_track_run *runs, size_t nruns)
+{
+    return write_fragment(out, sequence_number, runs, nruns, true);
 }
 
 /* ---- codecs string ---------------------------------------------------- */

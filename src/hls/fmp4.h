@@ -102,6 +102,21 @@ int fmp4_fragment_write(struct buf *out, uint32_t sequence_number,
                         const struct fmp4_track_run *runs, size_t nruns);
 
 /*
+ * The first part of the same fragment, for a writer that already holds the
+ * sample data in one place: appends the moof and the 8-byte mdat header
+ * (whose size counts the data), exactly the bytes fmp4_fragment_write puts
+ * before the first sample. The caller completes the fragment by placing
+ * every run's sample data right after it, in run order. Sample data
+ * pointers are not looked at (they may be NULL). Same errors as
+ * fmp4_fragment_write.
+ */
+int fmp4_fragment_head_write(struct buf *out, uint32_t sequence_number,
+                             const struct fmp4_track_run *runs, size_t nruns);
+/* How many bytes fmp4_fragment_head_write would append, or 0 for runs it
+ * would refuse. */
+size_t fmp4_fragment_head_size(const struct fmp4_track_run *runs, size_t nruns);
+
+/*
  * Writes the RFC 6381 codecs string for a playlist's CODECS attribute into
  * dst (NUL-terminated): "avc1.PPCCLL" from the avcC profile, compatibility
  * and level bytes, "mp4a.40.N" from the ASC audio object type, joined with

@@ -1,5 +1,6 @@
 #include "hls/segmenter.h"
 
+#include <assert.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +18,19 @@
 #define AAC_FRAME 1024
 /* Without video config, this much audio starts an audio-only stream. */
 #define AUDIO_ONLY_AFTER_MS 1000
+/* Room left in front of a part's samples for its fragment header, beyond
+ * the size the last header had (audio frames per part vary by one or two). */
+#define HEAD_SLACK 256
+#define HEAD_FIRST 1024
+/* Spare capacity past this is given back when a part closes. */
+#define BLOCK_SLACK 4096
 
 static atomic_uint_fast64_t parts_total;
 static atomic_uint_fast64_t segments_total;
 static struct metrics_histogram part_latency;
 
-/* One sample waiting in the open part; its bytes live in the track arena. */
+/* One sample of the open part. Video bytes live in the part block, audio
+ * bytes in the audio arena until the part closes; off counts from there. */
 struct sample {
     uint64_t dts; /* track timescale */
     uint32_t duration;
@@ -34,8 +42,22 @@ struct sample {
 struct track {
     struct sample *s;
     size_t n, cap;
-    struct buf arena;
     uint64_t dur; /* sum of durations in the open part */
+};
+
+/*
+ * The open part's bytes: one malloc'd block that is published as the part
+ * without being copied. [0, head) is kept free for the fragment header,
+ * which close_part writes right-aligned against the samples; then come the
+ * video samples, appended as they arrive, and at close the audio samples
+ * (a few KB) are copied in after them, so each track's data is contiguous.
+ * Invariant: head <= len <= cap while mem is set.
+ */
+struct part_block {
+    uint8_t *mem; /* NULL until the part's first bytes */
+    size_t head;
+    size_t len;
+    size_t cap;
 };
 
 struct hls_segmenter {
@@ -58,16 +80,21 @@ struct hls_segmenter {
     int64_t first_audio_ms;
     bool seen_audio;
 
-    /* The held-back video sample (duration unknown yet). */
-    bool held;
-    struct sample held_s;
-    struct buf held_data;
-    int64_t held_arrival;
+    /* The newest video sample is in the open part already, but its duration
+     * is known only when the next one arrives. */
+    bool pending;
+    int64_t pending_arrival;
     uint32_t last_video_dur;
 
     uint64_t audio_next; /* expected dts of the next audio frame */
 
     struct track video, audio;
+    struct part_block part;
+    struct buf audio_bytes; /* the open part's audio samples */
+    struct buf head;        /* scratch: a fragment header */
+    struct buf moved;       /* scratch: a sample moving to the next part */
+    size_t head_hint;       /* room to leave in front of the next part */
+    size_t size_hint;       /* sample bytes the next part is expected to hold */
     bool part_independent;
     int64_t part_first_arrival;
     bool segment_open;
@@ -81,22 +108,57 @@ static void track_reset(struct track *t)
 {
     t->n = 0;
     t->dur = 0;
-    buf_reset(&t->arena);
 }
 
-static int track_add(struct track *t, const struct sample *s, const uint8_t *data)
+static void track_push(struct track *t, const struct sample *s)
 {
     if (t->n == t->cap) {
         t->cap = t->cap ? t->cap * 2 : 64;
         t->s = xrealloc(t->s, t->cap * sizeof *t->s);
     }
-    struct sample x = *s;
-    x.off = t->arena.len;
-    x.len = s->len;
-    if (buf_append(&t->arena, data, s->len) != 0)
+    t->s[t->n++] = *s;
+}
+
+/* Makes room for n more bytes in the open part's block, starting a block
+ * sized for a typical part when there is none. */
+static void block_reserve(struct hls_segmenter *g, size_t n)
+{
+    struct part_block *b = &g->part;
+    if (b->mem && b->len + n <= b->cap)
+        return;
+    if (b->mem && b->len > b->head) {
+        size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
+        b->mem = xrealloc(b->mem, cap);
+        b->cap = cap;
+        return;
+    }
+    /* Nothing in it yet (or a keyframe larger than the guess): a new block
+     * rather than realloc, which would copy the old one's bytes. */
+    free(b->mem);
+    b->head = g->head_hint;
+    b->cap = b->head + (n > g->size_hint ? n : g->size_hint);
+    b->mem = xmalloc(b->cap);
+    b->len = b->head;
+}
+
+/* Appends a video sample (bytes into the block) to the open part. */
+static void video_add(struct hls_segmenter *g, struct sample x, const uint8_t *data)
+{
+    block_reserve(g, x.len);
+    x.off = g->part.len - g->part.head;
+    memcpy(g->part.mem + g->part.len, data, x.len);
+    g->part.len += x.len;
+    track_push(&g->video, &x);
+    g->video.dur += x.duration;
+}
+
+static int audio_add(struct hls_segmenter *g, struct sample x, const uint8_t *data)
+{
+    x.off = g->audio_bytes.len;
+    if (buf_append(&g->audio_bytes, data, x.len) != 0)
         return ONAIR_ETOOBIG;
-    t->s[t->n++] = x;
-    t->dur += s->duration;
+    track_push(&g->audio, &x);
+    g->audio.dur += x.duration;
     return 0;
 }
 
@@ -105,9 +167,10 @@ struct hls_segmenter *hls_segmenter_new(struct hls_stream *s, const char *name, 
     struct hls_segmenter *g = xcalloc(1, sizeof *g);
     g->stream = hls_stream_ref(s);
     g->resumed = resumed;
-    buf_init(&g->video.arena, 0);
-    buf_init(&g->audio.arena, 0);
-    buf_init(&g->held_data, 0);
+    buf_init(&g->audio_bytes, 0);
+    buf_init(&g->head, 0);
+    buf_init(&g->moved, 0);
+    g->head_hint = HEAD_FIRST;
     pthread_mutex_lock(&s->lock);
     unsigned i;
     for (i = 0; i < s->nrend; i++)
@@ -234,27 +297,62 @@ static uint64_t to_timescale(struct hls_segmenter *g, int64_t ms, uint32_t scale
     return (uint64_t)rel * scale / 1000;
 }
 
-/* Publishes the open part (if it has any samples). */
+/* Fills one run's sample table (sizes, durations, flags: what the header
+ * describes; the bytes are in the block). */
+static void describe(const struct track *t, struct fmp4_sample *out)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        const struct sample *x = &t->s[i];
+        out[i] = (struct fmp4_sample){.duration = x->duration,
+                                      .size = (uint32_t)x->len,
+                                      .cts_offset = x->cts,
+                                      .keyframe = x->key,
+                                      .data = NULL};
+    }
+}
+
+/* Writes the fragment header in front of the samples and hands the block
+ * over as the part's bytes (copying only when the header outgrew the room
+ * left for it). NULL if the header could not be written. */
+static struct bytes *finish_block(struct hls_segmenter *g, const struct fmp4_track_run *runs,
+                                  size_t nruns)
+{
+    struct part_block *b = &g->part;
+    buf_reset(&g->head);
+    if (fmp4_fragment_head_write(&g->head, g->frag_seq + 1, runs, nruns) != 0)
+        return NULL;
+    g->frag_seq++;
+    size_t hs = g->head.len, data = b->len - b->head;
+    struct bytes *out;
+    if (hs <= b->head) {
+        size_t off = b->head - hs;
+        memcpy(b->mem + off, g->head.data, hs);
+        if (b->cap - b->len > BLOCK_SLACK)
+            b->mem = xrealloc(b->mem, b->len); /* shrinks in place */
+        out = bytes_take_at(b->mem, off, hs + data);
+    } else {
+        uint8_t *copy = xmalloc(hs + data);
+        memcpy(copy, g->head.data, hs);
+        memcpy(copy + hs, b->mem + b->head, data);
+        free(b->mem);
+        out = bytes_take(copy, hs + data);
+    }
+    *b = (struct part_block){0};
+    g->head_hint = hs + HEAD_SLACK;
+    g->size_hint = data + data / 4;
+    return out;
+}
+
+/* Publishes the open part (if it has any samples). Every sample's duration
+ * must be known (no pending one). */
 static void close_part(struct hls_segmenter *g)
 {
     if (g->video.n == 0 && g->audio.n == 0)
         return;
+    assert(!g->pending);
     struct fmp4_sample vs[g->video.n ? g->video.n : 1], as[g->audio.n ? g->audio.n : 1];
-    for (size_t i = 0; i < g->video.n; i++) {
-        struct sample *x = &g->video.s[i];
-        vs[i] = (struct fmp4_sample){.duration = x->duration,
-                                     .size = (uint32_t)x->len,
-                                     .cts_offset = x->cts,
-                                     .keyframe = x->key,
-                                     .data = (const uint8_t *)g->video.arena.data + x->off};
-    }
-    for (size_t i = 0; i < g->audio.n; i++) {
-        struct sample *x = &g->audio.s[i];
-        as[i] = (struct fmp4_sample){.duration = x->duration,
-                                     .size = (uint32_t)x->len,
-                                     .keyframe = true,
-                                     .data = (const uint8_t *)g->audio.arena.data + x->off};
-    }
+    describe(&g->video, vs);
+    describe(&g->audio, as);
     struct fmp4_track_run runs[2];
     size_t nruns = 0;
     if (g->video.n)
@@ -273,22 +371,21 @@ static void close_part(struct hls_segmenter *g)
         g->end_ms = end * 1000 / g->aac.sample_rate;
     }
 
-    struct buf frag;
-    buf_init(&frag, 0);
-    /* The samples plus room for the boxes: one allocation, no regrowth. */
-    buf_reserve(&frag, g->video.arena.len + g->audio.arena.len + 64 +
-                           32 * (g->video.n + g->audio.n) + 256);
-    int rc = fmp4_fragment_write(&frag, ++g->frag_seq, runs, nruns);
+    /* Audio after video, so that each run's bytes are contiguous. */
+    block_reserve(g, g->audio_bytes.len);
+    if (g->audio_bytes.len)
+        memcpy(g->part.mem + g->part.len, g->audio_bytes.data, g->audio_bytes.len);
+    g->part.len += g->audio_bytes.len;
+    struct bytes *b = finish_block(g, runs, nruns);
     track_reset(&g->video);
     track_reset(&g->audio);
-    if (rc) {
-        buf_free(&frag);
+    buf_reset(&g->audio_bytes);
+    if (!b) {
+        g->part.len = g->part.head; /* the block is reused for the next part */
         log_err("hls", "fragment write failed", "channel=%s", g->stream->channel);
         return;
     }
-    size_t n;
-    void *bytes = buf_take(&frag, &n);
-    struct bytes *b = bytes_take(bytes, n);
+    size_t n = b->len;
 
     struct hls_stream *s = g->stream;
     pthread_mutex_lock(&s->lock);
@@ -396,16 +493,35 @@ static void place(struct hls_segmenter *g, bool key, double dur_s, double part_d
     }
 }
 
-static void emit_held_video(struct hls_segmenter *g, uint32_t duration)
+/* The pending sample turned out longer than the estimate it was placed
+ * with, and its part now passes the target: it moves to the next part (a
+ * copy of one frame; only when frame intervals change). */
+static void move_newest_video(struct hls_segmenter *g)
 {
-    struct sample *h = &g->held_s;
-    h->duration = duration ? duration : 1;
-    g->last_video_dur = h->duration;
-    place(g, h->key, (double)h->duration / FMP4_VIDEO_TIMESCALE,
-          (double)g->video.dur / FMP4_VIDEO_TIMESCALE, g->held_arrival);
-    h->len = g->held_data.len;
-    track_add(&g->video, h, (const uint8_t *)g->held_data.data);
-    g->held = false;
+    struct sample x = g->video.s[--g->video.n];
+    g->video.dur -= x.duration;
+    buf_reset(&g->moved);
+    buf_append(&g->moved, g->part.mem + g->part.head + x.off, x.len);
+    g->part.len -= x.len;
+    close_part(g);
+    g->part_independent = x.key;
+    g->part_first_arrival = g->pending_arrival;
+    video_add(g, x, (const uint8_t *)g->moved.data);
+}
+
+/* The pending video sample gets its duration (known now that the next one
+ * arrived, or guessed at the end). Parts stay within the target. */
+static void resolve_pending(struct hls_segmenter *g, uint32_t duration)
+{
+    assert(g->pending && g->video.n > 0);
+    struct sample *x = &g->video.s[g->video.n - 1];
+    x->duration = duration ? duration : 1;
+    g->last_video_dur = x->duration;
+    g->video.dur += x->duration;
+    g->pending = false;
+    if (g->video.n > 1 &&
+        (double)g->video.dur / FMP4_VIDEO_TIMESCALE > g->stream->part_target + 0.0005)
+        move_newest_video(g);
 }
 
 int hls_segmenter_video(struct hls_segmenter *g, int64_t dts_ms, int32_t cts_ms, bool keyframe,
@@ -427,16 +543,19 @@ int hls_segmenter_video(struct hls_segmenter *g, int64_t dts_ms, int32_t cts_ms,
     if (!g->video_track)
         return 0;
     uint64_t dts = to_timescale(g, dts_ms, FMP4_VIDEO_TIMESCALE);
-    if (g->held) {
-        uint64_t prev = g->held_s.dts;
-        uint32_t d = dts > prev ? (uint32_t)(dts - prev) : g->last_video_dur;
-        emit_held_video(g, d);
+    if (g->pending) {
+        uint64_t prev = g->video.s[g->video.n - 1].dts;
+        resolve_pending(g, dts > prev ? (uint32_t)(dts - prev) : g->last_video_dur);
     }
-    g->held = true;
-    g->held_s = (struct sample){.dts = dts, .cts = cts_ms * 90, .key = keyframe, .len = len};
-    g->held_arrival = arrival_ms;
-    buf_reset(&g->held_data);
-    buf_append(&g->held_data, data, len);
+    /* Placed now, as if it lasted as long as the one before (its own
+     * duration comes with the next frame): so a part is published as soon
+     * as the frame that follows its last one arrives. */
+    place(g, keyframe, (double)g->last_video_dur / FMP4_VIDEO_TIMESCALE,
+          (double)g->video.dur / FMP4_VIDEO_TIMESCALE, arrival_ms);
+    video_add(g, (struct sample){.dts = dts, .cts = cts_ms * 90, .key = keyframe, .len = len},
+              data);
+    g->pending = true;
+    g->pending_arrival = arrival_ms;
     return 0;
 }
 
@@ -474,21 +593,22 @@ int hls_segmenter_audio(struct hls_segmenter *g, int64_t dts_ms, const uint8_t *
     g->audio_next += AAC_FRAME;
     if (g->video.n == 0 && g->audio.n == 0)
         g->part_first_arrival = arrival_ms;
-    return track_add(&g->audio, &x, data);
+    return audio_add(g, x, data);
 }
 
 void hls_segmenter_free(struct hls_segmenter *g)
 {
     if (!g)
         return;
-    if (g->held)
-        emit_held_video(g, g->last_video_dur);
+    if (g->pending)
+        resolve_pending(g, g->last_video_dur);
     close_segment(g);
     free(g->video.s);
     free(g->audio.s);
-    buf_free(&g->video.arena);
-    buf_free(&g->audio.arena);
-    buf_free(&g->held_data);
+    free(g->part.mem);
+    buf_free(&g->audio_bytes);
+    buf_free(&g->head);
+    buf_free(&g->moved);
     free(g->avcc);
     free(g->asc);
     hls_stream_unref(g->stream);

@@ -6,13 +6,20 @@
  * lock briefly per part) and wakes blocked viewers after each part.
  *
  * Timing: video decode times come from RTMP timestamps (ms -> 90 kHz);
- * a video sample's duration is known when the next one arrives, so one
- * sample is held back. Audio (AAC) samples are 1024 frames each on the
+ * a video sample's duration is known when the next one arrives. A frame is
+ * placed when it arrives, as if it lasted as long as the one before, so a
+ * part is published as soon as the frame after its last one arrives; a
+ * frame that turns out longer and would make its part pass the target moves
+ * to the next part. Audio (AAC) samples are 1024 frames each on the
  * sample-rate timescale, re-synchronised to the RTMP timestamps when they
  * drift by more than two frames (a gap in the source). A part closes before
  * it would exceed the part target; a segment is cut at the first keyframe
  * after the segment target. Output starts at the first video keyframe (or,
  * for a stream without video, after one second of audio).
+ *
+ * Copies: a video frame is copied once, into the block that becomes its
+ * part (the fragment header is written into room left in front of it);
+ * audio frames are copied twice (they are small).
  *
  * A publisher that resumes a PAUSED stream gets a new init segment, a
  * discontinuity before its first segment, and a timeline that continues

@@ -67,6 +67,25 @@ static struct hls_stream *claim(const char *name, bool *resumed)
     return s;
 }
 
+/* The publisher left long ago: the stream ends and our reference goes. */
+static void end_stream(struct hls_stream *s)
+{
+    hls_stream_pause(s, 0);
+    assert_true(hls_registry_expire(s, 100000, 10));
+    hls_stream_unref(s);
+}
+
+/* A new stream with a segmenter that has its video config. */
+static struct hls_segmenter *start_video(const char *name, struct hls_stream **s)
+{
+    bool resumed;
+    *s = claim(name, &resumed);
+    assert_false(resumed);
+    struct hls_segmenter *g = hls_segmenter_new(*s, "src", false);
+    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    return g;
+}
+
 static void test_parts_and_segments(void **state)
 {
     (void)state;
@@ -104,18 +123,14 @@ static void test_parts_and_segments(void **state)
     }
     pthread_mutex_unlock(&s->lock);
     hls_segmenter_free(g);
-    hls_stream_pause(s, 0);
-    assert_true(hls_registry_expire(s, 100000, 10));
-    hls_stream_unref(s);
+    end_stream(s);
 }
 
 static void test_playlist_window_and_retired(void **state)
 {
     (void)state;
-    bool resumed;
-    struct hls_stream *s = claim("seg2", &resumed);
-    struct hls_segmenter *g = hls_segmenter_new(s, "src", false);
-    assert_int_equal(hls_segmenter_video_config(g, avcc, sizeof avcc), 0);
+    struct hls_stream *s;
+    struct hls_segmenter *g = start_video("seg2", &s);
     feed(g, 0, 12, false);
 
     struct buf out;
@@ -147,9 +162,7 @@ static void test_playlist_window_and_retired(void **state)
 
     buf_free(&out);
     hls_segmenter_free(g);
-    hls_stream_pause(s, 0);
-    assert_true(hls_registry_expire(s, 100000, 10));
-    hls_stream_unref(s);
+    end_stream(s);
 }
 
 static void test_resume_discontinuity(void **state)
@@ -232,9 +245,7 @@ static void test_bad_input(void **state)
     other[sizeof avcc - 1] ^= 1;
     assert_int_equal(hls_segmenter_video_config(g, other, sizeof other), ONAIR_EINVAL);
     hls_segmenter_free(g);
-    hls_stream_pause(s, 0);
-    assert_true(hls_registry_expire(s, 100000, 10));
-    hls_stream_unref(s);
+    end_stream(s);
 }
 
 static void test_audio_only(void **state)
@@ -259,9 +270,156 @@ static void test_audio_only(void **state)
         assert_true(seg->parts[p].duration <= opts.part_target + 1e-9);
     pthread_mutex_unlock(&s->lock);
     hls_segmenter_free(g);
-    hls_stream_pause(s, 0);
-    assert_true(hls_registry_expire(s, 100000, 10));
-    hls_stream_unref(s);
+    end_stream(s);
+}
+
+/* ---- part bytes ---- */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+/* A video frame whose payload says which frame it is: one NAL unit of
+ * 5 + i % 700 bytes (so sizes vary), filled from i. */
+static size_t make_frame(uint8_t *out, int i, bool key)
+{
+    size_t nal = 5 + (size_t)(i % 700);
+    out[0] = 0;
+    out[1] = 0;
+    out[2] = (uint8_t)(nal >> 8);
+    out[3] = (uint8_t)nal;
+    out[4] = key ? 0x65 : 0x41;
+    for (size_t k = 1; k < nal; k++)
+        out[4 + k] = (uint8_t)(i * 7 + (int)k);
+    return 4 + nal;
+}
+
+struct seen {
+    int video, audio; /* frames found so far, in order */
+};
+
+/* Walks one part (moof + mdat) and checks that its samples are the next
+ * frames fed, video then audio, each run's data where its trun says. */
+static void check_part(const struct bytes *b, struct seen *seen)
+{
+    const uint8_t *p = b->data;
+    assert_true(b->len > 16);
+    uint32_t moof = rd32(p);
+    assert_memory_equal(p + 4, "moof", 4);
+    assert_true(moof + 8 <= b->len);
+    assert_memory_equal(p + moof + 4, "mdat", 4);
+    assert_int_equal(rd32(p + moof), b->len - moof); /* mdat runs to the end */
+    const uint8_t *next = p + moof + 8;
+    for (uint32_t off = 8 + 16; off < moof;) { /* the trafs, after mfhd */
+        uint32_t traf = rd32(p + off);
+        assert_memory_equal(p + off + 4, "traf", 4);
+        uint32_t track = rd32(p + off + 8 + 12);
+        const uint8_t *trun = p + off + 8 + 16 + 20;
+        assert_memory_equal(trun + 4, "trun", 4);
+        bool cts = (rd32(trun + 8) & 0x800) != 0;
+        uint32_t count = rd32(trun + 12);
+        const uint8_t *data = p + rd32(trun + 16);
+        assert_ptr_equal(data, next); /* contiguous, in run order */
+        const uint8_t *e = trun + 20;
+        for (uint32_t k = 0; k < count; k++, e += cts ? 16 : 12) {
+            uint32_t size = rd32(e + 4);
+            if (track == 1) {
+                uint8_t want[800];
+                int i = seen->video++;
+                assert_int_equal(size, make_frame(want, i, false));
+                assert_memory_equal(data + 5, want + 5, size - 5);
+            } else {
+                assert_int_equal(size, sizeof aac_frame);
+                assert_memory_equal(data, aac_frame, size);
+                seen->audio++;
+            }
+            data += size;
+        }
+        next = data;
+        off += traf;
+    }
+    assert_ptr_equal(next, p + b->len);
+}
+
+/* Every part of every kept segment, oldest first. */
+static struct seen check_parts(struct hls_stream *s)
+{
+    struct seen seen = {0};
+    pthread_mutex_lock(&s->lock);
+    struct hls_rendition *r = &s->rend[0];
+    for (unsigned i = 0; i < r->count; i++) {
+        struct hls_segment *seg = hls_rendition_at(r, i);
+        for (unsigned p = 0; p < seg->nparts; p++) {
+            check_part(seg->parts[p].bytes, &seen);
+            assert_true(seg->parts[p].duration <= opts.part_target + 0.0005 + 1e-9);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return seen;
+}
+
+/* Parts are whole fragments holding exactly the frames fed, in order, and
+ * stay within the part target even when frame intervals jitter (a frame
+ * longer than the one before it moves to the next part). */
+static void test_part_bytes_and_jitter(void **state)
+{
+    (void)state;
+    struct hls_stream *s;
+    struct hls_segmenter *g = start_video("seg6", &s);
+    assert_int_equal(hls_segmenter_audio_config(g, asc, sizeof asc), 0);
+    uint8_t frame[800];
+    int64_t t = 0, next_audio = 0;
+    int frames = 200, audio = 0;
+    unsigned seed = 7;
+    for (int i = 0; i < frames; i++) {
+        bool key = i % 40 == 0;
+        size_t n = make_frame(frame, i, key);
+        assert_int_equal(hls_segmenter_video(g, t, 0, key, frame, n, t), 0);
+        /* (audio after the video of the same time: before the first video
+         * frame there is no segment to put it in) */
+        while (next_audio * 1024 * 1000 / 48000 <= t) {
+            assert_int_equal(hls_segmenter_audio(g, next_audio * 1024 * 1000 / 48000, aac_frame,
+                                                 sizeof aac_frame, t),
+                             0);
+            next_audio++;
+            audio++;
+        }
+        seed = seed * 1103515245 + 12345;
+        t += 15 + (seed >> 16) % 50; /* 15..64 ms between frames */
+    }
+    hls_segmenter_free(g); /* publishes the last part */
+    struct seen seen = check_parts(s);
+    assert_int_equal(seen.video, frames);
+    assert_int_equal(seen.audio, audio);
+    end_stream(s);
+}
+
+/* A part is published when the frame that follows its last one arrives,
+ * not one frame later. */
+static void test_part_ready_at_next_frame(void **state)
+{
+    (void)state;
+    struct hls_stream *s;
+    struct hls_segmenter *g = start_video("seg7", &s);
+    uint8_t frame[800];
+    /* Frames every 33 ms: ten make 330 ms; an eleventh would pass 334. */
+    for (int i = 0; i <= 10; i++) {
+        size_t n = make_frame(frame, i, i == 0);
+        assert_int_equal(hls_segmenter_video(g, i * 33, 0, i == 0, frame, n, i * 33), 0);
+        pthread_mutex_lock(&s->lock);
+        struct hls_segment *seg = hls_rendition_current(&s->rend[0]);
+        unsigned nparts = seg->nparts;
+        double dur = nparts ? seg->parts[0].duration : 0;
+        pthread_mutex_unlock(&s->lock);
+        assert_int_equal(nparts, i < 10 ? 0 : 1);
+        if (nparts)
+            assert_true(dur > 0.329 && dur < 0.331);
+    }
+    hls_segmenter_free(g);
+    struct seen seen = check_parts(s);
+    assert_int_equal(seen.video, 11);
+    end_stream(s);
 }
 
 int main(void)
@@ -272,6 +430,8 @@ int main(void)
         cmocka_unit_test(test_resume_discontinuity),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_audio_only),
+        cmocka_unit_test(test_part_bytes_and_jitter),
+        cmocka_unit_test(test_part_ready_at_next_frame),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
