@@ -3,18 +3,20 @@
 #
 #   bench/run.sh            all scenarios
 #   bench/run.sh video      live video: onair vs nginx-rtmp (bench/video.sh)
+#   bench/run.sh chat       live chat: onair vs a Socket.IO server (bench/chat.sh)
 #   bench/run.sh http       HTTP throughput with wrk (bench/http.sh)
 #
 # Each scenario script starts its own servers on free loopback ports and
-# stops them when it ends. The chat scenarios (issue 7) join the list here.
+# stops them when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCENARIOS="video"
+SCENARIOS="video chat"
 
 run() {
   case "$1" in
   video) bench/video.sh ;;
+  chat) bench/chat.sh ;;
   http) bench/http.sh ;;
   *)
     echo "bench/run.sh: unknown scenario '$1' (known: $SCENARIOS http)" >&2

@@ -1107,7 +1107,7 @@ static void run_loop(struct chat *ch, double bound_s)
 
 static void print_text(json_t *s)
 {
-    char *text = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(s, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (text)
         puts(text);
     free(text);
@@ -1373,7 +1373,7 @@ static int connect_main(struct chat *ch)
             rss_at = 0;
         }
         if (!ch->o.quiet && now >= next_progress) {
-            fprintf(stderr, "t=%3.0fs connect: joined=%u/%ld live=%u failed=%u\n",
+            fprintf(stderr, "t=%3.0fs chat-connect: joined=%u/%ld live=%u failed=%u\n",
                     (double)(now - ch->start_us) / 1e6, joined, n, live, failed);
             next_progress += 1000000;
         }
@@ -1428,6 +1428,10 @@ static int connect_main(struct chat *ch)
         joined == n && last_joined ? round((double)(last_joined - ch->start_us) / 1e3) / 1e3 : -1.0,
         "connect_ms", bench_samples_json(&ch->connect_ms), "join_ms",
         bench_samples_json(&ch->join_ms), "ready_ms", bench_samples_json(&ch->ready_ms));
+    size_t within = 0;
+    for (size_t i = 0; i < ch->ready_ms.n; i++)
+        within += ch->ready_ms.v[i] <= 500.0;
+    json_object_set_new(c, "joined_within_500ms", json_integer((json_int_t)within));
     json_object_set_new(s, "connect", c);
     json_object_set_new(s, "unexpected_closes", json_integer(closes));
     json_object_set_new(s, "other_errors", json_integer(other));

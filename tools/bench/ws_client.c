@@ -147,12 +147,18 @@ static void on_write(uv_write_t *req, int status)
         finish(ws, status);
 }
 
-static int write_raw(struct bench_ws *ws, const void *data, size_t len, bool close_after)
+/* A write request with room for size bytes of data. */
+static struct write_req *new_req(struct bench_ws *ws, size_t size, bool close_after)
 {
-    struct write_req *w = xmalloc(sizeof *w + len);
+    struct write_req *w = xmalloc(sizeof *w + size);
     w->ws = ws;
     w->close_after = close_after;
-    memcpy(w->data, data, len);
+    return w;
+}
+
+/* Writes the request's first len bytes; takes w. */
+static int submit(struct bench_ws *ws, struct write_req *w, size_t len)
+{
     uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
     int rc = uv_write(&w->req, (uv_stream_t *)&ws->tcp, &b, 1, on_write);
     if (rc < 0) {
@@ -162,20 +168,18 @@ static int write_raw(struct bench_ws *ws, const void *data, size_t len, bool clo
     return rc;
 }
 
+static int write_raw(struct bench_ws *ws, const void *data, size_t len)
+{
+    struct write_req *w = new_req(ws, len, false);
+    memcpy(w->data, data, len);
+    return submit(ws, w, len);
+}
+
 static int write_frame(struct bench_ws *ws, int opcode, const char *data, size_t len,
                        bool close_after)
 {
-    struct write_req *w = xmalloc(sizeof *w + len + 14);
-    w->ws = ws;
-    w->close_after = close_after;
-    size_t n = bench_ws_frame_client(w->data, opcode, data, len, rng());
-    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)n);
-    int rc = uv_write(&w->req, (uv_stream_t *)&ws->tcp, &b, 1, on_write);
-    if (rc < 0) {
-        free(w);
-        finish(ws, rc);
-    }
-    return rc;
+    struct write_req *w = new_req(ws, len + 14, close_after);
+    return submit(ws, w, bench_ws_frame_client(w->data, opcode, data, len, rng()));
 }
 
 int bench_ws_send_text(struct bench_ws *ws, const char *data, size_t len)
@@ -424,7 +428,7 @@ static void on_connect(uv_connect_t *req, int status)
         finish(ws, rc);
         return;
     }
-    write_raw(ws, head, (size_t)n, false);
+    write_raw(ws, head, (size_t)n);
 }
 
 int bench_ws_connect(struct bench_ws *ws, const char *target)
