@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 mode=${1:-run}
 pkgs=(gcc make cmake pkg-config libuv1-dev libhttp-parser-dev libjansson-dev libsodium-dev
-      libsqlite3-dev libssl-dev)
+      libsqlite3-dev libssl-dev libcurl4-openssl-dev)
 if [ "$mode" = test ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl ffmpeg)
 fi
