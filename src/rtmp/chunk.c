@@ -110,6 +110,29 @@ uint32_t rtmp_chunk_reader_chunk_size(const struct rtmp_chunk_reader *r)
     return r->chunk_size;
 }
 
+uint32_t rtmp_chunk_reader_wanted(const struct rtmp_chunk_reader *r)
+{
+    if (!r->in_data && r->hdr_len > 0)
+        return r->hdr_need - r->hdr_len;
+    /* The chunk being read (if any) comes whole before anything else; then
+     * any unfinished message may complete. Only payload counts (headers of
+     * later chunks depend on a chunk size that may change), so this never
+     * asks for more than will come. */
+    uint32_t first = r->in_data ? r->chunk_left : 0;
+    uint32_t least = 0;
+    for (unsigned i = 0; i < r->nstreams; i++) {
+        const struct cstream *s = &r->streams[i];
+        bool cur = r->in_data && i == r->cur;
+        if (!cur && s->received == 0)
+            continue;
+        uint32_t rest = s->length - s->received;
+        uint32_t need = cur ? rest : first + rest;
+        if (least == 0 || need < least)
+            least = need;
+    }
+    return least;
+}
+
 /* Index of csid's stream, or -1. */
 static int find_stream(const struct rtmp_chunk_reader *r, uint32_t csid)
 {

@@ -131,6 +131,11 @@ int rtmp_chunk_reader_feed(struct rtmp_chunk_reader *r, const uint8_t *data, siz
 uint64_t rtmp_chunk_reader_bytes(const struct rtmp_chunk_reader *r);
 /* The chunk size currently in force for incoming chunks. */
 uint32_t rtmp_chunk_reader_chunk_size(const struct rtmp_chunk_reader *r);
+/* A lower bound on the input bytes the reader needs before it can deliver
+ * a message it is in the middle of (a header partly read, or a message
+ * whose header came and whose payload has not all come): for a caller that
+ * would rather not be woken for less (SO_RCVLOWAT). 0 between messages. */
+uint32_t rtmp_chunk_reader_wanted(const struct rtmp_chunk_reader *r);
 
 /*
  * Appends one message as chunks: a fmt 0 first chunk, fmt 3 continuations,

@@ -44,6 +44,15 @@
 /* Timestamps that jump like this are a broken or hostile publisher. */
 #define MAX_TS_BACKWARD_MS 1000
 #define MAX_TS_FORWARD_MS 30000
+/* While publishing, the socket wakes us only for this much (SO_RCVLOWAT):
+ * a whole message, at most LOWAT_MAX, or between messages about half a
+ * video frame, so that small audio frames are read together with the next
+ * video frame (parts are cut at video frames: nothing waits for them). */
+#define LOWAT_MAX 65536
+#define LOWAT_IDLE_MAX 2048
+/* The idle check runs this often (at most); it also hands over bytes left
+ * below the low-water mark once a publisher has gone quiet. */
+#define TICK_MAX_MS 1000
 
 static atomic_uint sessions_open;
 static atomic_uint_fast64_t ingest_bytes;
@@ -90,6 +99,9 @@ struct session {
     bool internal;         /* a ladder child publishing a rendition */
     int64_t ts_epoch[2], ts_last[2];
     bool ts_seen[2];
+    uint64_t last_read_ms; /* loop time of the last bytes read */
+    int lowat;             /* SO_RCVLOWAT in force (1: the default) */
+    uint32_t video_avg;    /* recent video message size (EWMA), 0 before any */
     int open_handles;
     int jobs; /* store jobs in flight that will come back to this session */
     bool closing;
@@ -234,11 +246,14 @@ static void on_session_handle_closed(uv_handle_t *h)
         session_free(ss);
 }
 
+static void set_lowat(struct session *ss, int bytes);
+
 static void stop_publishing(struct session *ss)
 {
     if (ss->pub != PUB_LIVE)
         return;
     ss->pub = PUB_DONE;
+    set_lowat(ss, 1); /* commands from here on are answered at once */
     thumbnailer_stop(ss->thumbs);
     ss->thumbs = NULL;
     ladder_stop(ss->ladder);
@@ -652,6 +667,10 @@ static int on_media(struct session *ss, uint8_t type, uint32_t ts, const uint8_t
 {
     if (ss->pub != PUB_LIVE || len == 0)
         return 0;
+    if (type == RTMP_MSG_VIDEO) {
+        uint32_t n = len > UINT32_MAX / 8 ? UINT32_MAX / 8 : (uint32_t)len;
+        ss->video_avg = ss->video_avg ? (ss->video_avg * 7 + n) / 8 : n;
+    }
     ladder_feed(ss->ladder, type, ts, p, len);
     struct flv_packet pkt;
     const char *why = NULL;
@@ -786,6 +805,58 @@ static void on_timer(uv_timer_t *t)
     session_close(ss);
 }
 
+static uint64_t tick_ms(const struct session *ss)
+{
+    uint64_t idle = ss->srv->opt.idle_timeout_ms;
+    return idle / 4 < TICK_MAX_MS ? (idle / 4 ? idle / 4 : 1) : TICK_MAX_MS;
+}
+
+/* The idle check after the handshake. Reads only note the time (no timer
+ * re-armed per read): this repeating tick compares. */
+static void on_tick(uv_timer_t *t)
+{
+    struct session *ss = t->data;
+    uint64_t quiet = uv_now(&ss->srv->loop->uv) - ss->last_read_ms;
+    if (quiet >= ss->srv->opt.idle_timeout_ms) {
+        on_timer(t);
+        return;
+    }
+    /* A publisher that stopped sending may have left a command below the
+     * low-water mark (an unpublish, without closing): take it now. */
+    if (quiet >= tick_ms(ss))
+        set_lowat(ss, 1);
+}
+
+static void set_lowat(struct session *ss, int bytes)
+{
+    uv_os_fd_t fd;
+    if (bytes == ss->lowat || ss->closing || uv_fileno((uv_handle_t *)&ss->tcp, &fd) != 0)
+        return;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &bytes, sizeof bytes) == 0)
+        ss->lowat = bytes;
+}
+
+/* How much a publisher's socket should gather before waking us: what the
+ * message in progress still needs, or between messages half a typical
+ * video frame; never more than the peer may send before it is owed an
+ * acknowledgement (a peer that waits for it must not stall). */
+static void update_lowat(struct session *ss)
+{
+    uint64_t want = rtmp_chunk_reader_wanted(ss->reader);
+    if (want > LOWAT_MAX)
+        want = LOWAT_MAX;
+    /* Not for our own ladder children: ffmpeg leaves Nagle on, so a small
+     * message held below the mark would wait for a delayed ACK (40 ms)
+     * before the next one is sent. Encoders with TCP_NODELAY (OBS) don't. */
+    if (want == 0 && !ss->internal)
+        want = ss->video_avg / 2 < LOWAT_IDLE_MAX ? ss->video_avg / 2 : LOWAT_IDLE_MAX;
+    uint64_t unacked = rtmp_chunk_reader_bytes(ss->reader) - ss->acked;
+    uint64_t until_ack = unacked < ss->ack_window ? ss->ack_window - unacked : 1;
+    if (want > until_ack)
+        want = until_ack;
+    set_lowat(ss, want > 1 ? (int)want : 1);
+}
+
 static void feed(struct session *ss, const uint8_t *data, size_t len)
 {
     while (len > 0 && !ss->closing) {
@@ -816,11 +887,7 @@ static void feed(struct session *ss, const uint8_t *data, size_t len)
                 ss->state = S_C2;
             } else {
                 ss->state = S_CHUNKS;
-                /* A repeating timer, so uv_timer_again (on every read) pushes
-                 * the deadline back; with repeat 0 it would be a no-op and
-                 * every publisher would be cut off after one timeout. */
-                uv_timer_start(&ss->timer, on_timer, ss->srv->opt.idle_timeout_ms,
-                               ss->srv->opt.idle_timeout_ms);
+                uv_timer_start(&ss->timer, on_tick, tick_ms(ss), tick_ms(ss));
             }
             ss->hs_len = 0;
             continue;
@@ -831,6 +898,8 @@ static void feed(struct session *ss, const uint8_t *data, size_t len)
                  onair_strerror(rc));
         if (!ss->closing)
             maybe_ack(ss);
+        if (!ss->closing && ss->pub == PUB_LIVE)
+            update_lowat(ss);
         return;
     }
 }
@@ -855,8 +924,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         return;
     }
     atomic_fetch_add_explicit(&ingest_bytes, (uint64_t)nread, memory_order_relaxed);
-    if (ss->state == S_CHUNKS)
-        uv_timer_again(&ss->timer);
+    ss->last_read_ms = uv_now(&ss->srv->loop->uv);
     feed(ss, (const uint8_t *)b->base, (size_t)nread);
 }
 
@@ -886,8 +954,8 @@ static void on_connection(uv_stream_t *listener, int status)
         srv->sessions->prev = ss;
     srv->sessions = ss;
     atomic_fetch_add(&sessions_open, 1);
-    /* The idle timer is re-armed with uv_timer_again after the handshake. */
-    uv_timer_set_repeat(&ss->timer, srv->opt.idle_timeout_ms);
+    ss->lowat = 1;
+    /* The handshake must finish in time; then on_tick watches for idleness. */
     uv_timer_start(&ss->timer, on_timer, srv->opt.handshake_timeout_ms, 0);
     if (uv_read_start((uv_stream_t *)&ss->tcp, on_alloc, on_read) != 0)
         session_close(ss);

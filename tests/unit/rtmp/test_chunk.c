@@ -424,6 +424,69 @@ static void test_many_chunks_interleaved(void **state)
     buf_free(&b);
 }
 
+/* wanted never asks for more bytes than a message in progress needs: fed
+ * one byte at a time through interleaved chunk streams, it stays within
+ * the distance to the delivery of every message begun and not delivered,
+ * is 0 when none is, and exact where one message is all there is. */
+static void test_wanted_is_a_lower_bound(void **state)
+{
+    (void)state;
+    struct buf b;
+    buf_init(&b, 0);
+    static struct sink s;
+    uint8_t *big = pattern(1000, 4);
+    /* Three messages, with begin[] in delivery order: B (200 bytes), whose
+     * two chunks have A's first chunk between them; C (3 bytes), between
+     * two chunks of A; then A (1000 bytes). */
+    size_t begin[3];
+    begin[0] = b.len;
+    hdr0(&b, 6, 0, 200, RTMP_MSG_AUDIO, 1);
+    put(&b, big, 128);
+    begin[2] = b.len;
+    hdr0(&b, 5, 0, 1000, RTMP_MSG_VIDEO, 1);
+    put(&b, big, 128);
+    hdr3(&b, 6);
+    put(&b, big + 128, 72);
+    begin[1] = b.len;
+    hdr0(&b, 7, 0, 3, RTMP_MSG_AUDIO, 1);
+    put(&b, "abc", 3);
+    hdr3(&b, 5);
+    body(&b, 5, big + 128, 1000 - 128, 128, false, 0);
+    size_t a_header = begin[2] + 12;
+    struct rtmp_chunk_reader *r = rtmp_chunk_reader_new(10000, 8);
+    uint32_t *wanted = calloc(b.len + 1, sizeof *wanted);
+    size_t done[3] = {0}; /* bytes fed when each was delivered */
+    assert_int_equal(rtmp_chunk_reader_wanted(r), 0);
+    for (size_t i = 0; i < b.len; i++) {
+        int before = s.n;
+        assert_int_equal(rtmp_chunk_reader_feed(r, (const uint8_t *)b.data + i, 1, collect, &s), 0);
+        if (s.n > before)
+            done[s.n - 1] = i + 1;
+        wanted[i + 1] = rtmp_chunk_reader_wanted(r);
+    }
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.m[2].length, 1000);
+    for (size_t i = 1; i <= b.len; i++) {
+        bool busy = false;
+        for (int m = 0; m < 3; m++) {
+            if (begin[m] < i && i < done[m]) {
+                busy = true;
+                assert_true(wanted[i] <= done[m] - i);
+            }
+        }
+        assert_int_equal(wanted[i] > 0, busy);
+    }
+    /* Right after B's header all of it is to come; right after A's, A's
+     * first chunk and then the rest of B. */
+    assert_int_equal(wanted[begin[0] + 12], 200);
+    assert_int_equal(wanted[a_header], 128 + 72);
+    sink_clear(&s);
+    rtmp_chunk_reader_free(r);
+    free(wanted);
+    free(big);
+    buf_free(&b);
+}
+
 static void test_extended_timestamps(void **state)
 {
     (void)state;
@@ -923,6 +986,7 @@ int main(void)
         cmocka_unit_test(test_obs_session),
         cmocka_unit_test(test_split_feeding),
         cmocka_unit_test(test_many_chunks_interleaved),
+        cmocka_unit_test(test_wanted_is_a_lower_bound),
         cmocka_unit_test(test_extended_timestamps),
         cmocka_unit_test(test_csid_forms),
         cmocka_unit_test(test_abort),
