@@ -32,6 +32,12 @@ int pay__kakao_ready_parse(const char *body, size_t len, struct pay_ready_out *o
  * answer's tid is not tid. */
 int pay__kakao_approve_parse(const char *body, size_t len, const char *tid, int64_t *total);
 
+/* KakaoPay's order inquiry answer: 0 and *total (amount.total) when its
+ * status is SUCCESS_PAYMENT; ONAIR_ENOTFOUND for any other status (not
+ * paid, or cancelled since); ONAIR_EPROTO when it is not JSON, has no
+ * status or positive amount.total, or is about another tid. */
+int pay__kakao_order_parse(const char *body, size_t len, const char *tid, int64_t *total);
+
 /* A KakaoPay error answer's reason for the log: "code=-780 msg=\"...\""
  * from error_code/error_message (or the older code/msg), quoted and cut to
  * fit out (cap bytes); "" when there is none. */

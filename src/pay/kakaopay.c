@@ -2,6 +2,11 @@
  * kakaopay.c - the "kakaopay" provider: KakaoPay's online single payment
  * (ready, approve, cancel) over HTTPS with libcurl.
  *
+ * An approve that fails or times out is followed by an order inquiry: if
+ * KakaoPay says the order is paid (its answer to an earlier approve was
+ * lost), that counts as the approval, so money taken is never left
+ * uncredited by a timeout.
+ *
  * Each call is one blocking libcurl easy transfer on the calling thread
  * (callers are off the I/O loops, see provider.h), bounded by timeout_ms as
  * a whole, with no redirects followed, only the configured scheme allowed,
@@ -78,17 +83,39 @@ int pay__kakao_ready_parse(const char *body, size_t len, struct pay_ready_out *o
     return ok ? 0 : ONAIR_EPROTO;
 }
 
+/* amount.total of an answer about tid: true when the answer is about tid
+ * and the total is a positive integer. */
+static bool read_total(json_t *o, const char *tid, int64_t *total)
+{
+    char got[STORE_TID_MAX + 1];
+    json_t *t = json_object_get(json_object_get(o, "amount"), "total");
+    if (!o || !copy_field(o, "tid", got, sizeof got) || strcmp(got, tid) != 0 ||
+        !json_is_integer(t) || json_integer_value(t) <= 0)
+        return false;
+    *total = (int64_t)json_integer_value(t);
+    return true;
+}
+
 int pay__kakao_approve_parse(const char *body, size_t len, const char *tid, int64_t *total)
 {
     json_t *o = parse_object(body, len);
-    char got[STORE_TID_MAX + 1];
-    json_t *t = json_object_get(json_object_get(o, "amount"), "total");
-    bool ok = o && copy_field(o, "tid", got, sizeof got) && strcmp(got, tid) == 0 &&
-              json_is_integer(t) && json_integer_value(t) > 0;
-    if (ok)
-        *total = (int64_t)json_integer_value(t);
+    bool ok = read_total(o, tid, total);
     json_decref(o);
     return ok ? 0 : ONAIR_EPROTO;
+}
+
+int pay__kakao_order_parse(const char *body, size_t len, const char *tid, int64_t *total)
+{
+    json_t *o = parse_object(body, len);
+    char status[32];
+    int64_t t = 0;
+    int rc = ONAIR_EPROTO;
+    if (o && copy_field(o, "status", status, sizeof status) && read_total(o, tid, &t))
+        rc = strcmp(status, "SUCCESS_PAYMENT") == 0 ? 0 : ONAIR_ENOTFOUND;
+    if (rc == 0)
+        *total = t;
+    json_decref(o);
+    return rc;
 }
 
 void pay__kakao_error_reason(const char *body, size_t len, char *out, size_t cap)
@@ -228,6 +255,21 @@ static bool token_ok(const char *t)
     return n > 0 && n <= PAY_TOKEN_MAX && t[n] == '\0';
 }
 
+/* Whether KakaoPay holds tid as paid (order inquiry): 0 and *total when
+ * its status is SUCCESS_PAYMENT, else an error. */
+static int kakao_paid(const struct pay_settings *s, const struct store_payment *p, int64_t *total)
+{
+    json_t *req = json_pack("{s:s,s:s}", "cid", s->kakao_cid, "tid", p->provider_tid);
+    struct buf body;
+    int rc = call(s, "order", "/online/v1/payment/order", req, &body);
+    json_decref(req);
+    if (rc)
+        return rc;
+    rc = pay__kakao_order_parse(body.data ? body.data : "", body.len, p->provider_tid, total);
+    buf_free(&body);
+    return rc;
+}
+
 static int kakao_approve(const struct pay_settings *s, const struct store_payment *p,
                          const char *pg_token, int64_t *approved)
 {
@@ -245,6 +287,17 @@ static int kakao_approve(const struct pay_settings *s, const struct store_paymen
     struct buf body;
     int rc = call(s, "approve", "/online/v1/payment/approve", req, &body);
     json_decref(req);
+    if (rc == ONAIR_EIO || rc == ONAIR_EDENIED) {
+        /* The approval may have happened with its answer lost (a timeout),
+         * and then KakaoPay refuses every later approve as already done:
+         * ask it what it holds, so a paid order is credited, never lost.
+         * Crediting stays once-only: store payment_approve decides. */
+        if (kakao_paid(s, p, approved) == 0) {
+            log_info("pay", "kakaopay says the order is paid", "payment=%s", p->id);
+            return 0;
+        }
+        return rc;
+    }
     if (rc)
         return rc;
     rc = pay__kakao_approve_parse(body.data ? body.data : "", body.len, p->provider_tid, approved);

@@ -91,7 +91,10 @@ struct pay_provider {
                  struct pay_ready_out *out);
     /* Asks the provider to approve p with the buyer's pg_token. *approved
      * gets the amount the provider says it took, which the caller must not
-     * trust to equal p->amount (store payment_approve compares). */
+     * trust to equal p->amount (store payment_approve compares). A failed
+     * or timed-out approve is followed by asking the provider whether the
+     * order is paid after all (its earlier answer lost), which then counts
+     * as the approval; so this may take twice the timeout. */
     int (*approve)(const struct pay_settings *s, const struct store_payment *p,
                    const char *pg_token, int64_t *approved);
     /* Gives amount of p's approval back to the buyer (p was approved at the

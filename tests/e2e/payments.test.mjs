@@ -447,6 +447,40 @@ describe('payments: kakaopay against a local fake', () => {
     assert.equal(await balance(srv, u.access), 700);
   });
 
+  test('an approval whose answer was lost is found by the order inquiry and credited once', async () => {
+    reset();
+    const u = await newUser(srv, 'kl');
+    const p = await prepare(srv, u.access, 1200, 'kakaopay');
+    const id = p.json.payment.id;
+    const back = await buyer(p.json.next_url);
+    // KakaoPay charges the buyer but its answer never arrives: onair times
+    // out, asks for the order, finds it paid, and credits it.
+    fake.approveMode = 'lost';
+    const r = await raw(srv, back);
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.balance, 1200);
+    assert.equal(fake.byOrder(id).status, 'SUCCESS_PAYMENT');
+    assert.ok(fake.calls.some((c) => c.path === '/online/v1/payment/order' && c.body.includes(fake.byOrder(id).tid)));
+    // A retry: KakaoPay says already done; still one credit.
+    fake.approveMode = 'ok';
+    expectError(await raw(srv, back), 409, 'already_approved');
+    assert.equal(await balance(srv, u.access), 1200);
+
+    // The same when the approve went through but onair's request was
+    // refused as a duplicate (the buyer reloaded before the first answer).
+    const q = await prepare(srv, u.access, 300, 'kakaopay');
+    const backQ = await buyer(q.json.next_url);
+    fake.approveMode = 'lost';
+    const first = raw(srv, backQ);
+    await sleep(200);
+    fake.approveMode = 'ok';
+    const second = await raw(srv, backQ);
+    const firstR = await first;
+    const codes = [firstR.status, second.status].sort();
+    assert.deepEqual(codes, [200, 409], `${firstR.text} ${second.text}`);
+    assert.equal(await balance(srv, u.access), 1500);
+  });
+
   test("KakaoPay's refusals: a wrong pg_token is a provider error and leaves the payment ready", async () => {
     reset();
     const u = await newUser(srv, 'ke');

@@ -1,13 +1,12 @@
 /*
  * fuzz_kakaopay.c - libFuzzer target for the readers of KakaoPay's answers
- * (src/pay/kakaopay.c): ready, approve and error bodies are bytes from
- * outside, read after every call.
+ * (src/pay/kakaopay.c): ready, approve, order and error bodies are bytes
+ * from outside, read after every call.
  *
- * Each input is read as all three. A ready answer that is accepted must
- * carry a non-empty tid and a next_url that pay__url_ok accepts; an
- * accepted approve answer must have a positive total; failures must leave
- * the outputs untouched or empty as documented; the error reason must fit
- * its buffer. Seeds: tests/fuzz/corpus/kakaopay/.
+ * Each input is read as all four (ready, approve, order inquiry, error). A ready answer that is
+ * accepted must carry a non-empty tid and a next_url that pay__url_ok accepts; an accepted approve
+ * or paid order answer must have a positive total; failures must leave the outputs untouched or
+ * empty as documented; the error reason must fit its buffer. Seeds: tests/fuzz/corpus/kakaopay/.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +37,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t total = -1;
     rc = pay__kakao_approve_parse(copy, size, "T1234567890", &total);
     if (rc == 0 ? total <= 0 : (rc != ONAIR_EPROTO || total != -1))
+        abort();
+
+    total = -1;
+    rc = pay__kakao_order_parse(copy, size, "T1234567890", &total);
+    if (rc == 0 ? total <= 0 : ((rc != ONAIR_EPROTO && rc != ONAIR_ENOTFOUND) || total != -1))
         abort();
 
     char reason[64];

@@ -6,6 +6,7 @@
 //   POST /online/v1/payment/ready    -> {tid, next_redirect_pc_url, ...}
 //   POST /online/v1/payment/approve  -> {aid, tid, amount:{total,...}, ...}
 //   POST /online/v1/payment/cancel   -> {tid, status:"CANCEL_PAYMENT", canceled_amount:{total}}
+//   POST /online/v1/payment/order    -> {tid, status, amount:{total}, ...} (order inquiry)
 //   GET  /pay/{tid}?action=approve|cancel|fail
 //        the buyer's page: 302 to approval_url?pg_token=..., cancel_url or fail_url
 // and its error answers: {"error_code", "error_message"} with 401 for a bad
@@ -14,7 +15,9 @@
 //
 // Switches (set on the returned handle):
 //   fake.approveAmount = n     approve reports amount.total = n (a provider that took another amount)
-//   fake.approveMode = 'ok' | 'error500' | 'timeout'   (timeout: never answers until close())
+//   fake.approveMode = 'ok' | 'error500' | 'timeout' | 'lost'
+//       timeout: never answers (until close()) and approves nothing;
+//       lost: approves (the buyer is charged) but the answer never comes
 //   fake.readyMode   = 'ok' | 'error500' | 'timeout'
 // Every request is recorded in fake.calls: {path, auth, body}.
 
@@ -94,6 +97,8 @@ export async function startFakeKakaoPay({ secretKey = 'DEV_FAKE_SECRET', t } = {
         return approve(body, res);
       case '/online/v1/payment/cancel':
         return cancel(body, res);
+      case '/online/v1/payment/order':
+        return order(body, res);
       default:
         return err(res, 404, -404, 'not found');
     }
@@ -140,7 +145,7 @@ export async function startFakeKakaoPay({ secretKey = 'DEV_FAKE_SECRET', t } = {
     let location;
     if (action === 'approve') {
       rec.pg_token = crypto.randomBytes(10).toString('hex');
-      rec.status = 'AUTHORIZED';
+      rec.status = 'AUTH_PASSWORD';
       location = `${rec.approval_url}?pg_token=${rec.pg_token}`;
     } else if (action === 'cancel') {
       rec.status = 'QUIT_PAYMENT';
@@ -166,6 +171,7 @@ export async function startFakeKakaoPay({ secretKey = 'DEV_FAKE_SECRET', t } = {
     const total = fake.approveAmount ?? rec.total_amount;
     rec.status = 'SUCCESS_PAYMENT';
     rec.approved = total;
+    if (fake.approveMode === 'lost') return hold(res);
     ok(res, {
       aid: 'A' + crypto.randomBytes(9).toString('hex'),
       tid: rec.tid,
@@ -178,6 +184,23 @@ export async function startFakeKakaoPay({ secretKey = 'DEV_FAKE_SECRET', t } = {
       amount: { total, tax_free: 0, vat: Math.floor(total / 11), point: 0, discount: 0, green_deposit: 0 },
       created_at: new Date().toISOString(),
       approved_at: new Date().toISOString(),
+    });
+  }
+
+  function order(b, res) {
+    const rec = payments.get(b.tid);
+    if (!rec || rec.cid !== b.cid) return err(res, 400, -400, 'invalid tid');
+    ok(res, {
+      tid: rec.tid,
+      cid: rec.cid,
+      status: rec.status,
+      partner_order_id: rec.partner_order_id,
+      partner_user_id: rec.partner_user_id,
+      item_name: rec.item_name,
+      quantity: rec.quantity,
+      amount: { total: rec.approved ?? rec.total_amount, tax_free: 0, vat: 0, point: 0, discount: 0 },
+      canceled_amount: { total: fake.cancels.filter((c) => c.tid === rec.tid).reduce((a, c) => a + c.amount, 0) },
+      created_at: new Date().toISOString(),
     });
   }
 

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -94,6 +95,42 @@ static void test_approve(void **state)
     }
 }
 
+static void test_order(void **state)
+{
+    (void)state;
+    int64_t total = 0;
+    const char *paid = "{\"tid\":\"T1\",\"cid\":\"TC0ONETIME\",\"status\":\"SUCCESS_PAYMENT\","
+                       "\"partner_order_id\":\"pay_x\",\"amount\":{\"total\":700}}";
+    assert_int_equal(pay__kakao_order_parse(paid, strlen(paid), "T1", &total), 0);
+    assert_int_equal(total, 700);
+    const char *statuses[] = {
+        "READY",        "AUTH_PASSWORD", "CANCEL_PAYMENT", "PART_CANCEL_PAYMENT",
+        "FAIL_PAYMENT", "QUIT_PAYMENT",  "success_payment"};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        char body[256];
+        snprintf(body, sizeof body, "{\"tid\":\"T1\",\"status\":\"%s\",\"amount\":{\"total\":700}}",
+                 statuses[i]);
+        total = 5;
+        assert_int_equal(pay__kakao_order_parse(body, strlen(body), "T1", &total), ONAIR_ENOTFOUND);
+        assert_int_equal(total, 5);
+    }
+    const char *bad[] = {
+        "{\"tid\":\"T2\",\"status\":\"SUCCESS_PAYMENT\",\"amount\":{\"total\":700}}",
+        "{\"tid\":\"T1\",\"amount\":{\"total\":700}}",
+        "{\"tid\":\"T1\",\"status\":5,\"amount\":{\"total\":700}}",
+        "{\"tid\":\"T1\",\"status\":\"SUCCESS_PAYMENT\"}",
+        "{\"tid\":\"T1\",\"status\":\"SUCCESS_PAYMENT\",\"amount\":{\"total\":0}}",
+        "[]",
+        "",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        total = 5;
+        assert_int_equal(pay__kakao_order_parse(bad[i], strlen(bad[i]), "T1", &total),
+                         ONAIR_EPROTO);
+        assert_int_equal(total, 5);
+    }
+}
+
 static void test_error_reason(void **state)
 {
     (void)state;
@@ -118,6 +155,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ready),
         cmocka_unit_test(test_approve),
+        cmocka_unit_test(test_order),
         cmocka_unit_test(test_error_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
