@@ -412,16 +412,24 @@ static void approve_found(void *arg)
     }
 }
 
-static bool wants_html(struct http_request *req)
+/* Starts a return URL (approve, cancel, fail): they change state, so a
+ * HEAD, which the router hands to the GET route, is refused, not run. */
+static struct pay_ctx *return_url(struct http_request *req, struct pay_api *pa)
 {
-    return pay_accept_prefers_html(http_request_header(req, "Accept"));
+    if (req->method == HTTP_HEAD) {
+        http_respond_error_headers(req, 405, "method_not_allowed",
+                                   "the payment return URLs answer GET only", "Allow: GET\r\n");
+        return NULL;
+    }
+    struct pay_ctx *c = ctx_new(req, pa);
+    c->html = pay_accept_prefers_html(http_request_header(req, "Accept"));
+    return take_id(c) ? c : NULL;
 }
 
 static void payment_approve(struct http_request *req, void *arg)
 {
-    struct pay_ctx *c = ctx_new(req, arg);
-    c->html = wants_html(req);
-    if (!take_id(c))
+    struct pay_ctx *c = return_url(req, arg);
+    if (!c)
         return;
     bool present = false;
     if (!http_query_str(req->query, "pg_token", c->token, sizeof c->token, &present) || !present ||
@@ -447,11 +455,11 @@ static void closed(void *arg)
 
 static void close_route(struct http_request *req, struct pay_api *pa, const char *status)
 {
-    struct pay_ctx *c = ctx_new(req, pa);
-    c->html = wants_html(req);
-    c->close_status = status;
-    if (take_id(c))
+    struct pay_ctx *c = return_url(req, pa);
+    if (c) {
+        c->close_status = status;
         submit(c, close_job, closed);
+    }
 }
 
 static void payment_cancel(struct http_request *req, void *arg)

@@ -277,6 +277,12 @@ describe('payments: the test provider', () => {
     const evil = await raw(srv, `/api/payments/%3Cx%3E/approve?pg_token=1.x`, { accept: 'text/html' });
     assert.equal(evil.headers.get('location'), `/wallet?status=not_found`);
     expectError(await raw(srv, `/pay/test/${ghost}`), 404, 'not_found');
+    // HEAD never runs a return URL (it would approve or cancel).
+    const pend = await prepare(srv, u.access, 10);
+    const head = await raw(srv, `/api/payments/${pend.json.payment.id}/cancel`, { method: 'HEAD' });
+    assert.equal(head.status, 405);
+    assert.equal(head.headers.get('allow'), 'GET');
+    assert.equal((await paymentOf(srv, u.access, pend.json.payment.id)).status, 'ready');
     expectError(await raw(srv, `/pay/test/${ghost}`, { method: 'POST', body: 'action=approve', contentType: FORM }), 404);
 
     const p = await prepare(srv, u.access, 10);
