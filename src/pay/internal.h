@@ -16,6 +16,11 @@ extern const struct pay_provider pay__kakaopay_provider;
 
 #define PAY_KAKAO_ANSWER_MAX 65536 /* bytes of one KakaoPay answer we read, at most */
 
+/* Initialises libcurl once (curl_global_init). pay_settings_init calls it
+ * at startup, before any thread, when kakaopay is configured; each call
+ * calls it too, in case. */
+void pay__kakao_global_init(void);
+
 /* Whether url (NUL-terminated) is a plain absolute http(s) URL we may hand
  * to a browser or call: scheme http or https, a host, no spaces, quotes,
  * angle brackets, backslashes or control bytes, at most PAY_URL_MAX bytes.

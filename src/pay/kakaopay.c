@@ -43,6 +43,11 @@ static void curl_init_once(void)
         log_err("pay", "libcurl could not be initialised; kakaopay calls will fail", NULL);
 }
 
+void pay__kakao_global_init(void)
+{
+    pthread_once(&curl_once, curl_init_once);
+}
+
 /* ---- answers (pure; unit-tested and fuzzed) ---- */
 
 static json_t *parse_object(const char *body, size_t len)
@@ -153,7 +158,7 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 static int call(const struct pay_settings *s, const char *what, const char *path, json_t *req,
                 struct buf *body)
 {
-    pthread_once(&curl_once, curl_init_once);
+    pay__kakao_global_init();
     buf_init(body, PAY_KAKAO_ANSWER_MAX);
     char url[PAY_URL_MAX + 64];
     snprintf(url, sizeof url, "%s%s", s->kakao_api, path);

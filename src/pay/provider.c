@@ -134,6 +134,8 @@ void pay_settings_init(struct pay_settings *s, const struct config *cfg, const u
     snprintf(s->kakao_cid, sizeof s->kakao_cid, "%s", config_str(cfg, CFG_KAKAOPAY_CID));
     copy_base(s->kakao_api, sizeof s->kakao_api, config_str(cfg, CFG_KAKAOPAY_API));
     s->kakao_api_ok = public_ok && pay__url_ok(s->kakao_api, true);
+    if (s->kakao_secret[0])
+        pay__kakao_global_init();
     if (s->kakao_secret[0] && !pay__url_ok(s->kakao_api, true))
         log_err("pay", "kakaopay-api must be https (plain http only to 127.0.0.1); kakaopay is off",
                 NULL);
