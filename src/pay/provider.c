@@ -82,6 +82,19 @@ bool pay__url_ok(const char *url, bool loopback_http_only)
 }
 
 /* Copies a base URL without its trailing slashes. */
+/* Copies a setting into a field of cap bytes; false (field emptied) if
+ * it does not fit. */
+static bool copy_setting(char *dst, size_t cap, const char *v)
+{
+    size_t n = strlen(v);
+    if (n >= cap) {
+        dst[0] = '\0';
+        return false;
+    }
+    memcpy(dst, v, n + 1);
+    return true;
+}
+
 static void copy_base(char *out, size_t cap, const char *url)
 {
     snprintf(out, cap, "%s", url);
@@ -129,9 +142,14 @@ void pay_settings_init(struct pay_settings *s, const struct config *cfg, const u
     if (!public_ok)
         log_err("pay", "public-url is not an http(s) URL; payments are off", NULL);
 
-    snprintf(s->kakao_secret, sizeof s->kakao_secret, "%s",
-             config_str(cfg, CFG_KAKAOPAY_SECRET_KEY));
-    snprintf(s->kakao_cid, sizeof s->kakao_cid, "%s", config_str(cfg, CFG_KAKAOPAY_CID));
+    /* A key or merchant id too long for its field is refused, not cut:
+     * a truncated key would only fail later, at the provider. */
+    if (!copy_setting(s->kakao_secret, sizeof s->kakao_secret,
+                      config_str(cfg, CFG_KAKAOPAY_SECRET_KEY)) ||
+        !copy_setting(s->kakao_cid, sizeof s->kakao_cid, config_str(cfg, CFG_KAKAOPAY_CID))) {
+        log_err("pay", "kakaopay-secret-key or kakaopay-cid is too long; kakaopay is off", NULL);
+        s->kakao_secret[0] = '\0';
+    }
     copy_base(s->kakao_api, sizeof s->kakao_api, config_str(cfg, CFG_KAKAOPAY_API));
     s->kakao_api_ok = public_ok && pay__url_ok(s->kakao_api, true);
     if (s->kakao_secret[0])
