@@ -126,6 +126,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "admin") == 0)
         return admin_main(argc, argv);
+    /* libuv's worker pool runs password hashing and payment provider calls
+     * (which may wait seconds on the network); 4 threads would let a few
+     * slow provider calls hold up every login. Before any libuv use. */
+    setenv("UV_THREADPOOL_SIZE", "16", 0);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             config_print_help(stdout);
