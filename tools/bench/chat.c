@@ -1394,6 +1394,7 @@ static int connect_main(struct chat *ch)
     int missing = 0;
     for (long w = 0; w < procs; w++) {
         json_t *r = ws[w].result;
+        free(ws[w].buf);
         if (!r) {
             missing++;
             continue;
@@ -1417,7 +1418,6 @@ static int connect_main(struct chat *ch)
             snprintf(ch->first_error, sizeof ch->first_error, "%s",
                      json_string_value(json_object_get(r, "first_error")));
         json_decref(r);
-        free(ws[w].buf);
     }
     json_t *s =
         json_pack("{s:s,s:s,s:i,s:f,s:f}", "scenario", "chat-connect", "target", ch->ad->name,
