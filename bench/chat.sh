@@ -112,23 +112,19 @@ PY
 
 # ---- blocks ----
 
-block_hold() {
+# connects NAME CHAT-CONNECT-ARGS...: the same connections against each server.
+connects() {
+  local name=$1 target; shift
   for target in onair socketio; do
-    start "$target" "hold"
-    run_bench "hold-$target" "$target" chat-connect --connections "$HOLD" --procs 2 \
-      --source-addrs 2 --rooms 10 --rate 10000 --duration 12 --quiet
+    start "$target" "$name"
+    run_bench "$name-$target" "$target" chat-connect --procs 2 --source-addrs 2 --rooms 10 \
+      --quiet "$@"
     bench_stop_pid "$SERVER_PID"
   done
 }
 
-block_spike() {
-  for target in onair socketio; do
-    start "$target" "spike"
-    run_bench "spike-$target" "$target" chat-connect --connections "$SPIKE" --procs 2 \
-      --source-addrs 2 --rooms 10 --rate 0 --duration 4 --quiet
-    bench_stop_pid "$SERVER_PID"
-  done
-}
+block_hold() { connects hold --connections "$HOLD" --rate 10000 --duration 12; }
+block_spike() { connects spike --connections "$SPIKE" --rate 0 --duration 4; }
 
 # ladder TARGET SUBS PUBS RATES: one fresh server, one run per total rate,
 # until go_on says stop (that step is kept).
