@@ -114,8 +114,8 @@ enum chat_command_parse_result chat_command_parse(const char *text, size_t len, 
         !((text[1] >= 'a' && text[1] <= 'z') || (text[1] >= 'A' && text[1] <= 'Z')))
         return CHAT_CMD_NONE;
     struct words w = {text + 1, text + len};
-    const char *cmd, *arg;
-    size_t cn, an;
+    const char *cmd = NULL, *arg = NULL;
+    size_t cn = 0, an = 0;
     next_word(&w, &cmd, &cn);
     for (size_t i = 0; i < cn; i++) /* "/r/korea", "/hi!": not a command word */
         if (!((cmd[i] >= 'a' && cmd[i] <= 'z') || (cmd[i] >= 'A' && cmd[i] <= 'Z')))

@@ -28,11 +28,15 @@
 static struct chat_session_options sopt;
 static struct app *g_app;
 
+/* A connection's place in a room. Allocated per join (a viewer in one room
+ * pays for one), freed on leave, or when its join completes if it was left
+ * while joining: the hub holds &sub until then. */
 struct membership {
     struct chat_sub sub; /* first: deliver() gets it and finds the session */
     struct session *s;
     char room[STORE_ROOM_MAX + 1];
-    bool used;
+    bool joining; /* the hub's answer to the join is still to come */
+    bool left;    /* left (or closed) while joining: free when it comes */
 };
 
 struct session {
@@ -44,7 +48,7 @@ struct session {
     char username[STORE_USERNAME_MAX + 1];
     double tokens;
     int64_t refill_ms;
-    struct membership rooms[MAX_ROOMS];
+    struct membership *rooms[MAX_ROOMS];
     struct membership lobby; /* notices for every connection (room_created) */
 };
 
@@ -82,8 +86,8 @@ static void deliver(struct chat_sub *sub, struct bytes **frames, size_t n)
 static struct membership *find_room(struct session *s, const char *room)
 {
     for (int i = 0; i < MAX_ROOMS; i++)
-        if (s->rooms[i].used && strcmp(s->rooms[i].room, room) == 0)
-            return &s->rooms[i];
+        if (s->rooms[i] && strcmp(s->rooms[i]->room, room) == 0)
+            return s->rooms[i];
     return NULL;
 }
 
@@ -123,12 +127,37 @@ static bool authenticate(const char *token, struct app *app, struct auth_claims 
 
 /* ---- join / leave ---- */
 
+/* Takes m out of the session's rooms. */
+static void forget_room(struct session *s, struct membership *m)
+{
+    for (int i = 0; i < MAX_ROOMS; i++)
+        if (s->rooms[i] == m)
+            s->rooms[i] = NULL;
+}
+
+/* Leaves the room now (the hub unlinks it at once); m is freed now, or when
+ * its pending join completes. */
+static void leave_room(struct session *s, struct membership *m)
+{
+    chat_hub_leave(s->loop, &m->sub);
+    forget_room(s, m);
+    if (m->joining)
+        m->left = true;
+    else
+        free(m);
+}
+
 static void on_joined(struct chat_sub *sub, const struct chat_joined *j, void *arg)
 {
     struct membership *m = arg;
     struct session *s = m->s;
-    if (j->rc != 0) {
-        m->used = false;
+    m->joining = false;
+    if (m->left) {
+        /* Left or closed meanwhile; the hub already undid the join. */
+        free(m);
+    } else if (j->rc != 0) {
+        forget_room(s, m);
+        free(m);
         if (!s->gone)
             send_error(s,
                        j->rc == ONAIR_EDENIED     ? "forbidden"
@@ -138,8 +167,6 @@ static void on_joined(struct chat_sub *sub, const struct chat_joined *j, void *a
                        : j->rc == ONAIR_ENOTFOUND ? "no such room"
                                                   : "the chat store is unavailable; try again",
                        NULL);
-    } else if (s->gone || !m->used) {
-        /* Left or closed meanwhile; the hub already undid the join. */
     } else {
         send_json(s, json_pack("{s:s,s:s,s:I,s:i}", "type", "joined", "room", m->room, "last_seq",
                                (json_int_t)j->last_seq, "viewers", (int)j->viewers));
@@ -173,35 +200,34 @@ static void do_join(struct session *s, json_t *msg)
         send_error(s, "bad_request", "already in that room", NULL);
         return;
     }
-    struct membership *m = NULL;
-    for (int i = 0; i < MAX_ROOMS && !m; i++)
-        if (!s->rooms[i].used)
-            m = &s->rooms[i];
-    if (!m) {
+    int slot = -1;
+    for (int i = 0; i < MAX_ROOMS && slot < 0; i++)
+        if (!s->rooms[i])
+            slot = i;
+    if (slot < 0) {
         send_error(s, "too_many_rooms", "leave a room before joining another", NULL);
         return;
     }
-    memset(m, 0, sizeof *m);
-    m->used = true;
+    struct membership *m = xcalloc(1, sizeof *m);
     m->s = s;
+    m->joining = true;
     snprintf(m->room, sizeof m->room, "%s", room);
     m->sub.deliver = deliver;
+    s->rooms[slot] = m;
     s->refs++;
     if (chat_hub_join(s->loop, &m->sub, room, s->user_id, since, on_joined, m) != 0) {
         s->refs--;
-        m->used = false;
+        s->rooms[slot] = NULL;
+        free(m);
         send_error(s, "unavailable", "the server is busy; try again", NULL);
     }
 }
 
 static void leave_all(struct session *s)
 {
-    for (int i = 0; i < MAX_ROOMS; i++) {
-        if (s->rooms[i].used) {
-            chat_hub_leave(s->loop, &s->rooms[i].sub);
-            s->rooms[i].used = false;
-        }
-    }
+    for (int i = 0; i < MAX_ROOMS; i++)
+        if (s->rooms[i])
+            leave_room(s, s->rooms[i]);
 }
 
 /* ---- send ---- */
@@ -403,9 +429,8 @@ static void on_text(void *user, const char *text, size_t len)
         if (!m) {
             send_error(s, "not_found", "not in that room", NULL);
         } else {
-            chat_hub_leave(s->loop, &m->sub);
-            m->used = false;
             send_json(s, json_pack("{s:s,s:s}", "type", "left", "room", room));
+            leave_room(s, m);
         }
     } else if (strcmp(type, "auth") == 0)
         do_auth(s, msg);

@@ -42,15 +42,21 @@ enum timer_kind { TIMER_NONE, TIMER_REQUEST, TIMER_IDLE, TIMER_LINGER };
 #define LINGER_MS 2000
 #define LINGER_MAX_BYTES (1u << 20)
 
+/* What a connection needs only while it speaks HTTP (~3.5 KiB): dropped
+ * when it is upgraded, so a WebSocket connection doesn't carry it. */
+struct http_exchange {
+    struct http_reqparser rp;
+    struct http_request req;
+};
+
 struct http_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_shutdown_t shutdown_req;
     struct http_server *srv;
     struct http_conn *prev, *next;
-    struct http_reqparser rp;
-    struct http_request req;
-    char *pending; /* bytes after a complete request, parsed once it is answered */
+    struct http_exchange *ex; /* HTTP parsing state; freed once upgraded */
+    char *pending;            /* bytes after a complete request, parsed once it is answered */
     size_t pending_len, pending_off;
     enum timer_kind timer_kind;
     int open_handles; /* tcp + timer until their close callbacks ran */
@@ -94,6 +100,10 @@ struct write_req {
 };
 
 #define MAX_REFS 64
+/* Connections the kernel may hold for accept(); it caps this at
+ * net.core.somaxconn. A spike of thousands of clients at once must not
+ * overflow it (dropped SYNs wait a second to be retried). */
+#define LISTEN_BACKLOG 65535
 
 static void write_req_free(struct write_req *wr)
 {
@@ -380,9 +390,18 @@ static void resume(struct http_conn *c);
 static void set_timer(struct http_conn *c, enum timer_kind kind);
 static void read_stop(struct http_conn *c);
 
+static void drop_exchange(struct http_conn *c)
+{
+    if (c->ex) {
+        http_reqparser_free(&c->ex->rp);
+        free(c->ex);
+        c->ex = NULL;
+    }
+}
+
 static void conn_free(struct http_conn *c)
 {
-    http_reqparser_free(&c->rp);
+    drop_exchange(c);
     free(c->pending);
     free(c);
 }
@@ -426,7 +445,7 @@ static void answer_parse_error(struct http_conn *c, int status, const char *code
 static void on_timer(uv_timer_t *t)
 {
     struct http_conn *c = t->data;
-    if (c->timer_kind == TIMER_REQUEST && !c->inflight && c->rp.started) {
+    if (c->timer_kind == TIMER_REQUEST && !c->inflight && c->ex && c->ex->rp.started) {
         /* Slow client (slow loris): tell it why, then hang up. */
         log_debug("http", "request timeout", "ip=%s", c->remote_ip);
         answer_parse_error(c, 408, "request_timeout", "request took too long to arrive");
@@ -476,6 +495,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
         return;
     }
     if (c->upgraded) {
+        drop_exchange(c); /* upgraded by a handler that answered later */
         if (nread < 0)
             conn_close(c);
         else if (c->up_ops)
@@ -561,8 +581,8 @@ static void on_written(uv_write_t *w, int status)
 
 static void dispatch(struct http_conn *c)
 {
-    struct http_request *req = &c->req;
-    const struct http_parsed *p = &c->rp.req;
+    struct http_request *req = &c->ex->req;
+    const struct http_parsed *p = &c->ex->rp.req;
     memset(req, 0, offsetof(struct http_request, remote_ip));
     req->method = p->method;
     req->path = p->path;
@@ -628,7 +648,7 @@ static void keep_pending(struct http_conn *c, const char *data, size_t len)
 static void answer_parse_error(struct http_conn *c, int status, const char *code,
                                const char *message)
 {
-    struct http_request *req = &c->req;
+    struct http_request *req = &c->ex->req;
     memset(req, 0, offsetof(struct http_request, remote_ip));
     memcpy(req->remote_ip, c->remote_ip, sizeof req->remote_ip);
     req->conn = c;
@@ -637,7 +657,7 @@ static void answer_parse_error(struct http_conn *c, int status, const char *code
     req->path = "-";
     req->query = "";
     req->body = "";
-    req->parsed = &c->rp.req;
+    req->parsed = &c->ex->rp.req;
     req->match.route = HTTP_ROUTE_UNMATCHED;
     req->start_ns = clock_mono_ns();
     req->responded = false;
@@ -674,15 +694,15 @@ static void process(struct http_conn *c, const char *data, size_t len)
             break;
         }
         size_t used = 0;
-        enum http_feed_result r = http_reqparser_feed(&c->rp, data, len, &used);
+        enum http_feed_result r = http_reqparser_feed(&c->ex->rp, data, len, &used);
         if (r == HTTP_FEED_ERROR) {
-            answer_parse_error(c, c->rp.status, c->rp.code, c->rp.message);
+            answer_parse_error(c, c->ex->rp.status, c->ex->rp.code, c->ex->rp.message);
             break;
         }
         if (r == HTTP_FEED_MORE) {
-            if (c->rp.started && c->timer_kind != TIMER_REQUEST)
+            if (c->ex->rp.started && c->timer_kind != TIMER_REQUEST)
                 set_timer(c, TIMER_REQUEST);
-            if (c->rp.want_continue && !c->sent_continue)
+            if (c->ex->rp.want_continue && !c->sent_continue)
                 send_continue(c);
             len = 0;
             break;
@@ -692,7 +712,9 @@ static void process(struct http_conn *c, const char *data, size_t len)
         c->sent_continue = false;
         dispatch(c); /* may answer at once, clearing inflight */
         if (c->upgraded) {
-            /* The rest belongs to the new protocol. */
+            /* The rest belongs to the new protocol; the handler is done
+             * with the request. */
+            drop_exchange(c);
             c->processing = false;
             if (len > 0 && c->up_ops && !c->closing)
                 c->up_ops->on_data(c->up_user, (const uint8_t *)data, len);
@@ -780,7 +802,7 @@ static void respond(struct http_request *req, int status, const char *content_ty
             conn_free(c);
         return;
     }
-    http_reqparser_next(&c->rp);
+    http_reqparser_next(&c->ex->rp);
     c->served++;
     if (c->srv->shutting_down)
         c->close_after = true;
@@ -974,7 +996,8 @@ static void on_connection(uv_stream_t *listener, int status)
     c->timer.data = c;
     c->open_handles = 2;
     uv_tcp_nodelay(&c->tcp, 1);
-    http_reqparser_init(&c->rp, s->opt.max_header_bytes, s->opt.max_body_bytes);
+    c->ex = xcalloc(1, sizeof *c->ex);
+    http_reqparser_init(&c->ex->rp, s->opt.max_header_bytes, s->opt.max_body_bytes);
 
     net_peer_ip(&c->tcp, c->remote_ip, sizeof c->remote_ip);
     c->next = s->conns;
@@ -997,8 +1020,8 @@ struct http_server *http_server_new(struct loop *loop, const struct http_router 
 
 int http_server_listen(struct http_server *s, const char *host, int port, int *bound_port)
 {
-    int rc = net_listen(&s->loop->uv, &s->listener, host, port, 1024, on_connection, s, bound_port,
-                        "http");
+    int rc = net_listen(&s->loop->uv, &s->listener, host, port, LISTEN_BACKLOG, on_connection, s,
+                        bound_port, "http");
     if (rc == 0)
         s->listening = true;
     return rc;
@@ -1024,7 +1047,7 @@ void http_server_shutdown(struct http_server *s)
                 c->up_ops->on_shutdown(c->up_user);
         } else if (c->inflight) {
             c->close_after = true; /* answered, then closed */
-        } else if (c->rp.started || c->lingering) {
+        } else if ((c->ex && c->ex->rp.started) || c->lingering) {
             /* Mid-request: dispatch() will see shutting_down and close after
              * answering. Lingering ones end on their own timer. */
         } else if (c->served > 0) {

@@ -167,6 +167,27 @@ describe('chat', () => {
     await cs[0].next((m) => m.type === 'presence' && m.viewers === 2, 6000);
   });
 
+  // Join, leave and join again before the first join is answered: one
+  // membership in the end, every message once.
+  test('join, leave, join in one burst: joined once, no duplicate deliveries', async (t) => {
+    const u = await newUser(srv, 'jl');
+    const room = `channel:${u.username}`;
+    const c = await connect(srv, null, { t });
+    c.send({ type: 'join', room });
+    c.send({ type: 'leave', room });
+    c.send({ type: 'join', room });
+    await c.next((m) => m.type === 'joined');
+    const a = await connect(srv, u.access, { t });
+    await join(a, room);
+    a.send({ type: 'send', room, text: 'once', client_id: 'o1' });
+    await c.next((m) => m.type === 'message' && m.text === 'once');
+    a.send({ type: 'send', room, text: 'twice?', client_id: 'o2' });
+    await c.next((m) => m.type === 'message' && m.text === 'twice?');
+    assert.equal(c.of('message').length, 2);
+    assert.equal(c.of('joined').length, 1);
+    assert.equal(c.of('left').length, 1);
+  });
+
   // Not WebSocket: a clear HTTP error.
   test('plain GET /ws -> 426; a bad token -> 401', async () => {
     const r = await srv.api('GET', '/ws');
