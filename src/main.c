@@ -304,6 +304,7 @@ int main(int argc, char **argv)
         .rate_count = copt.rate_count,
         .rate_window_ms = copt.rate_window_ms,
         .room_idle_ms = (uint64_t)config_int(&cfg, CFG_CHAT_ROOM_IDLE_MS),
+        .fanout_delay_ms = (unsigned)config_int(&cfg, CFG_CHAT_FANOUT_DELAY_MS),
     };
     if (chat_hub_start(app.store, loops, &chopt) != 0)
         return 1;

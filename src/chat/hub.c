@@ -209,10 +209,12 @@ static void publish(struct chat_room *r, struct bytes *frame, int64_t seq)
     }
 }
 
-/* Posts what publish queued: one message per loop. Called before the writer
- * posts anything else (join results), which keeps every loop's order. */
+static int64_t pending_since_ns; /* writer only: when the oldest unposted event was queued */
+
+/* Posts what publish queued: one message per loop. */
 static void publish_flush(void)
 {
+    pending_since_ns = 0;
     int64_t now = clock_mono_ns();
     for (unsigned i = 0; i < hub.loops->count && i < MAX_LOOPS; i++) {
         if (pending[i].n == 0)
@@ -220,6 +222,30 @@ static void publish_flush(void)
         post_fanout(i, pending[i].items, pending[i].n, now);
         pending[i].n = 0;
     }
+}
+
+/* After a group commit: post now, or (chat-fanout-delay-ms) let the events
+ * of the next commits join them, so a subscriber gets several events per
+ * write. Join replays need no flush first: they come from the ring, and a
+ * subscriber skips any later-posted event it already has (by seq). */
+static void publish_soon(void)
+{
+    if (hub.opt.fanout_delay_ms == 0) {
+        publish_flush();
+        return;
+    }
+    if (pending_since_ns == 0)
+        pending_since_ns = clock_mono_ns();
+}
+
+/* The writer's wait: until the delayed events are due, at most 500 ms. */
+static int64_t writer_wait_ns(void)
+{
+    if (pending_since_ns == 0)
+        return 500000000LL;
+    int64_t left =
+        pending_since_ns + (int64_t)hub.opt.fanout_delay_ms * 1000000LL - clock_mono_ns();
+    return left > 0 ? left : 0;
 }
 
 struct join_done {
@@ -608,7 +634,7 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
         }
         free(batch[i]);
     }
-    publish_flush();
+    publish_soon();
     if (rc)
         log_err("chat", "storing a batch failed; senders get an error", "events=%zu", m);
     free(evs);
@@ -699,7 +725,7 @@ static void flush_donations(struct store_conn *c, const struct store_backend *b,
         *batch[i]->don = reqs[i];
         reply_donated(batch[i], rc);
     }
-    publish_flush();
+    publish_soon();
     if (rc)
         log_err("chat", "storing donations failed; donors get an error", "donations=%zu", m);
     free(reqs);
@@ -814,9 +840,13 @@ static void *writer(void *arg)
     for (;;) {
         pthread_mutex_lock(&hub.lock);
         while (!hub.head && !hub.stopping) {
+            int64_t wait = writer_wait_ns();
+            if (wait == 0)
+                break; /* delayed events are due */
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 500000000;
+            ts.tv_sec += wait / 1000000000LL;
+            ts.tv_nsec += wait % 1000000000LL;
             if (ts.tv_nsec >= 1000000000) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
@@ -830,8 +860,10 @@ static void *writer(void *arg)
         hub.queued = 0;
         bool stop = hub.stopping && !list;
         pthread_mutex_unlock(&hub.lock);
-        if (stop)
+        if (stop) {
+            publish_flush();
             break;
+        }
         /* In order; consecutive sends (or donations) share one transaction. */
         size_t n = 0;
         while (list) {
@@ -858,6 +890,8 @@ static void *writer(void *arg)
         }
         if (c)
             flush_batch(c, b, batch, n);
+        if (pending_since_ns && writer_wait_ns() == 0)
+            publish_flush();
         if (clock_mono_ns() >= next_presence) {
             presence_tick();
             next_presence = clock_mono_ns() + PRESENCE_MS * 1000000LL;

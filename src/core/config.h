@@ -73,6 +73,7 @@ enum config_id {
     CFG_KAKAOPAY_TIMEOUT_MS,
     CFG_PUBLIC_URL,
     CFG_MAX_DONATION,
+    CFG_CHAT_FANOUT_DELAY_MS,
     CFG__COUNT
 };
 
