@@ -130,7 +130,7 @@ static const struct setting settings[CFG__COUNT] = {
                         "return URLs); empty: http:// and the http setting"},
     [CFG_MAX_DONATION] = {"max-donation", CONFIG_INT, "1000000", 1, 1000000000,
                           "most points one donation may give"},
-    [CFG_CHAT_FANOUT_DELAY_MS] = {"chat-fanout-delay-ms", CONFIG_INT, "0", 0, 100,
+    [CFG_CHAT_FANOUT_DELAY_MS] = {"chat-fanout-delay-ms", CONFIG_INT, "20", 0, 100,
                                   "chat events wait up to this long for later ones, so a "
                                   "subscriber gets several per write (less CPU, more latency)"},
 };
