@@ -20,18 +20,44 @@
 #define MEDIA_HEADERS                                                                              \
     "Cache-Control: public, max-age=31536000, immutable\r\nAccess-Control-Allow-Origin: *\r\n"
 
+/* How often a loop with parked requests looks for expired ones: their
+ * timeouts are whole target durations, so this much lateness is nothing. */
+#define PARK_TICK_MS 250
+
 enum waiter_kind { WAIT_PLAYLIST, WAIT_PART };
 
+struct park_list;
+
 struct hls_waiter {
-    struct hls_waiter *next;
+    struct hls_waiter *next; /* in the stream's list for this loop */
     struct http_request *req;
     struct hls_stream *s; /* a reference */
     unsigned ri;
     enum waiter_kind kind;
     uint64_t msn;
     long part; /* -1: none */
-    uv_timer_t timer;
+    /* In its loop's park list, for the timeout. */
+    struct park_list *pl;
+    struct hls_waiter *tprev, *tnext;
+    uint64_t deadline; /* loop time, ms */
 };
+
+/*
+ * The parked requests of one loop, for their timeouts: one repeating tick
+ * per loop while any is parked, instead of a libuv timer made, started,
+ * stopped and closed per request (a viewer parks one per part). The tick
+ * scans the list: parked requests are few per loop, and most are woken by
+ * their part long before their deadline. Made when the first request parks
+ * and closed when the last one leaves, so an idle loop keeps no handle.
+ */
+struct park_list {
+    uv_timer_t tick;
+    unsigned li; /* its loop's index */
+    struct hls_waiter *head;
+    unsigned count;
+};
+
+static struct park_list *parks[HLS_MAX_LOOPS]; /* each touched by its own loop only */
 
 /* ---- request parsing ---- */
 
@@ -134,11 +160,28 @@ static bool satisfied_locked(struct hls_stream *s, const struct hls_waiter *w)
     return next && next->nparts > 0;
 }
 
-static void on_waiter_closed(uv_handle_t *h)
+static void on_park_closed(uv_handle_t *h)
 {
-    struct hls_waiter *w = h->data;
-    hls_stream_unref(w->s);
-    free(w);
+    free(h->data);
+}
+
+/* Takes w out of its loop's park list; the list goes with its last one. */
+static void park_remove(struct hls_waiter *w)
+{
+    struct park_list *pl = w->pl;
+    if (!pl)
+        return;
+    if (w->tprev)
+        w->tprev->tnext = w->tnext;
+    else
+        pl->head = w->tnext;
+    if (w->tnext)
+        w->tnext->tprev = w->tprev;
+    w->pl = NULL;
+    if (--pl->count > 0)
+        return;
+    parks[pl->li] = NULL;
+    uv_close((uv_handle_t *)&pl->tick, on_park_closed); /* pl is freed after */
 }
 
 static void unlink_waiter(struct hls_waiter *w, unsigned li)
@@ -150,10 +193,12 @@ static void unlink_waiter(struct hls_waiter *w, unsigned li)
         *pp = w->next;
 }
 
+/* Answers a waiter that left its stream's list and frees it. */
 static void finish_waiter(struct hls_waiter *w, bool timed_out)
 {
     struct http_request *req = w->req;
     struct hls_stream *s = w->s;
+    park_remove(w);
     pthread_mutex_lock(&s->lock);
     bool ended = s->state == HLS_ENDED;
     pthread_mutex_unlock(&s->lock);
@@ -168,15 +213,51 @@ static void finish_waiter(struct hls_waiter *w, bool timed_out)
     } else {
         answer_playlist(req, s, w->ri);
     }
-    uv_timer_stop(&w->timer);
-    uv_close((uv_handle_t *)&w->timer, on_waiter_closed);
+    hls_stream_unref(s);
+    free(w);
 }
 
-static void on_waiter_timeout(uv_timer_t *t)
+static void on_park_tick(uv_timer_t *t)
 {
-    struct hls_waiter *w = t->data;
-    unlink_waiter(w, w->req->loop->index);
-    finish_waiter(w, true);
+    struct park_list *pl = t->data;
+    uint64_t now = uv_now(t->loop);
+    /* Collected first (through their free stream-list link), since
+     * answering the last one ends the list. */
+    struct hls_waiter *expired = NULL;
+    for (struct hls_waiter *w = pl->head; w; w = w->tnext) {
+        if (w->deadline > now)
+            continue;
+        unlink_waiter(w, pl->li);
+        w->next = expired;
+        expired = w;
+    }
+    while (expired) {
+        struct hls_waiter *w = expired;
+        expired = w->next;
+        finish_waiter(w, true);
+    }
+}
+
+/* Puts w in its loop's park list (making the list if it has none). */
+static void park_add(struct hls_waiter *w, struct loop *l, uint64_t timeout_ms)
+{
+    struct park_list *pl = parks[l->index];
+    if (!pl) {
+        pl = xcalloc(1, sizeof *pl);
+        pl->li = l->index;
+        uv_timer_init(&l->uv, &pl->tick);
+        pl->tick.data = pl;
+        uv_timer_start(&pl->tick, on_park_tick, PARK_TICK_MS, PARK_TICK_MS);
+        parks[l->index] = pl;
+    }
+    w->deadline = uv_now(&l->uv) + timeout_ms;
+    w->pl = pl;
+    w->tprev = NULL;
+    w->tnext = pl->head;
+    if (pl->head)
+        pl->head->tprev = w;
+    pl->head = w;
+    pl->count++;
 }
 
 void hls_serve_wake(struct hls_stream *s, struct loop *l)
@@ -231,9 +312,7 @@ static bool park(struct http_request *req, struct hls_stream *s, unsigned ri, en
     s->waiters[li] = w;
     atomic_fetch_or(&s->waiting_loops, 1ull << li);
     pthread_mutex_unlock(&s->lock);
-    uv_timer_init(&req->loop->uv, &w->timer);
-    w->timer.data = w;
-    uv_timer_start(&w->timer, on_waiter_timeout, (uint64_t)(timeout_s * 1000), 0);
+    park_add(w, req->loop, (uint64_t)(timeout_s * 1000));
     return true;
 }
 

@@ -1,14 +1,15 @@
 // Smoke runs of onair-bench's chat scenarios against the test server: each
 // a few seconds, asserting from the --json summary that every client
 // joined and every message reached every receiver once (0 lost, 0
-// duplicated), across reconnects too. The load tool lands next to the
+// duplicated), across reconnects too; and of the donate scenario, whose
+// balances must add up exactly. The load tool lands next to the
 // server binary (build/onair-bench), or ONAIR_BENCH names it.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ONAIR_BIN, startServer, test } from './lib/server.mjs';
+import { ONAIR_BIN, runOnairSync, startServer, test } from './lib/server.mjs';
 
 const BENCH = process.env.ONAIR_BENCH
   ? path.resolve(process.env.ONAIR_BENCH)
@@ -98,4 +99,41 @@ test('chat-recover: subscribers that drop and rejoin with since lose nothing', {
   assert.ok(s.recover.drops > 0, 'subscribers dropped');
   assert.equal(s.recover.rejoined, s.recover.drops, 'every dropped subscriber came back');
   assertLossless(s);
+});
+
+test('donate: a storm and an over-balance burst add up exactly, and the ledger checks', { timeout: 30_000 }, async (t) => {
+  const srv = await startServer({ t });
+  const base = `http://127.0.0.1:${srv.port}`;
+  const s = await bench([
+    'donate', '--url', base, '--users', '50', '--streamers', '2', '--donations', '500',
+    '--concurrency', '50', '--server-pid', String(srv.pid), '--prefix', 'don',
+  ]);
+  assert.equal(s.scenario, 'donate');
+  assert.equal(s.results.answered, 500, s.first_error);
+  assert.equal(s.results.created, 500, JSON.stringify(s.results));
+  assert.equal(s.results.unknown, 0);
+  assert.equal(s.results.replayed, 0);
+  assert.equal(s.totals.accounts_checked, 52);
+  assert.equal(s.totals.accounts_wrong, 0, s.totals.first_wrong);
+  assert.equal(s.totals.points_given, 500 * 100);
+  assert.equal(s.totals.points_received, 500 * 100);
+  assert.equal(s.totals.exact, true);
+  assert.equal(s.latency_ms.n, 500);
+  assert.ok(s.donations_per_s > 0);
+  assert.ok(s.server.cpu_us_per_donation > 0 && s.server.rss_kib > 0);
+
+  // 60 donations of 30 at once from 1,000 points: exactly 33 succeed.
+  const o = await bench([
+    'donate', '--url', base, '--over', '--donations', '60', '--amount', '30', '--charge', '1000',
+    '--prefix', 'don',
+  ]);
+  assert.equal(o.mode, 'over');
+  assert.deepEqual(o.results.by_status, { 201: 33, 409: 27 });
+  assert.equal(o.totals.over.balance_before, 1000);
+  assert.equal(o.totals.over.allowed, 33);
+  assert.equal(o.totals.over.exact, true);
+  assert.equal(o.totals.exact, true);
+
+  const r = runOnairSync(['admin', 'check-ledger', '--data', srv.dataDir], { timeoutMs: 30_000 });
+  assert.equal(r.status, 0, r.stdout + r.stderr);
 });

@@ -48,6 +48,68 @@ int bench_parse_double(const char *opt, const char *text, double min, double max
     return 0;
 }
 
+/* ---- options ---- */
+
+static void opts_help(const char *usage, const struct bench_opt *opts, size_t n)
+{
+    printf("%s\noptions:\n", usage);
+    for (size_t i = 0; i < n; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                 opts[i].arg ? opts[i].arg : "");
+        printf("  %-24s %s\n", left, opts[i].help);
+    }
+    printf("  %-24s %s\n", "--help", "this text");
+}
+
+int bench_opts_parse(const char *scenario, const char *usage, const struct bench_opt *opts,
+                     size_t n, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            opts_help(usage, opts, n);
+            return 1;
+        }
+        /* --name value or --name=value */
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        const struct bench_opt *o = NULL;
+        for (size_t k = 0; a[0] == '-' && a[1] == '-' && k < n && !o; k++)
+            if (strlen(opts[k].name) == len - 2 && strncmp(opts[k].name, a + 2, len - 2) == 0)
+                o = &opts[k];
+        if (!o) {
+            fprintf(stderr, "onair-bench %s: unknown option or argument '%s' (see --help)\n",
+                    scenario, a);
+            return -1;
+        }
+        if (o->kind == BENCH_OPT_FLAG) {
+            if (eq) {
+                fprintf(stderr, "onair-bench %s: --%s takes no value\n", scenario, o->name);
+                return -1;
+            }
+            *(bool *)o->dst = true;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v) {
+            fprintf(stderr, "onair-bench %s: --%s wants a value\n", scenario, o->name);
+            return -1;
+        }
+        char opt[48];
+        snprintf(opt, sizeof opt, "--%s", o->name);
+        if (o->kind == BENCH_OPT_STRING)
+            *(const char **)o->dst = v;
+        else if (o->kind == BENCH_OPT_LONG &&
+                 bench_parse_long(opt, v, (long)o->min, (long)o->max, (long *)o->dst) < 0)
+            return -1;
+        else if (o->kind == BENCH_OPT_DOUBLE &&
+                 bench_parse_double(opt, v, o->min, o->max, (double *)o->dst) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- loopback URLs ---- */
 
 static bool loopback_v4(const struct in_addr *a)
@@ -175,7 +237,7 @@ struct run_state {
     int64_t last_cpu_us, last_wall_us;
 };
 
-static int64_t cpu_us(void)
+int64_t bench_cpu_us(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -187,7 +249,7 @@ static void on_tick(uv_timer_t *t)
 {
     struct run_state *rs = t->data;
     struct bench_run *run = rs->run;
-    int64_t now = bench_now_us(), cpu = cpu_us();
+    int64_t now = bench_now_us(), cpu = bench_cpu_us();
     double pct = 100.0 * (double)(cpu - rs->last_cpu_us) / (double)(now - rs->last_wall_us + 1);
     rs->last_cpu_us = cpu;
     rs->last_wall_us = now;
@@ -223,7 +285,7 @@ void bench_run(struct bench_run *run)
     uv_timer_init(run->loop, &rs.end);
     rs.tick.data = rs.end.data = &rs;
     run->started_us = rs.last_wall_us = bench_now_us();
-    rs.last_cpu_us = cpu_us();
+    rs.last_cpu_us = bench_cpu_us();
     uv_timer_start(&rs.tick, on_tick, 1000, 1000);
     uv_timer_start(&rs.end, on_end, (uint64_t)(run->duration_s * 1000), 0);
     uv_run(run->loop, UV_RUN_DEFAULT);

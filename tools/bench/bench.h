@@ -31,6 +31,8 @@
 
 /* Monotonic microseconds shared by every client of the run. */
 int64_t bench_now_us(void);
+/* The tool's own CPU time so far (user + system), microseconds. */
+int64_t bench_cpu_us(void);
 
 /* A parsed URL of a loopback target. */
 struct bench_url {
@@ -54,6 +56,33 @@ int bench_url_parse(const char *opt, const char *text, const char *want_scheme, 
  * prints an error naming opt and returns -1 otherwise. */
 int bench_parse_long(const char *opt, const char *text, long min, long max, long *out);
 int bench_parse_double(const char *opt, const char *text, double min, double max, double *out);
+
+/* One option of a scenario, for bench_opts_parse. */
+enum bench_opt_kind {
+    BENCH_OPT_FLAG,   /* no value; *(bool *)dst = true */
+    BENCH_OPT_LONG,   /* *(long *)dst, within [min, max] */
+    BENCH_OPT_DOUBLE, /* *(double *)dst, within [min, max] */
+    BENCH_OPT_STRING, /* *(const char **)dst = the argument (borrowed from argv) */
+};
+
+struct bench_opt {
+    const char *name; /* without the "--" */
+    enum bench_opt_kind kind;
+    void *dst;
+    double min, max;
+    const char *arg;  /* the value's name in --help ("N"); NULL for a flag */
+    const char *help; /* one line */
+};
+
+/*
+ * Parses argv[1..argc) (argv[0]: the scenario's name) against the n options,
+ * writing each value where its dst says; options not given keep what the
+ * caller put there. --help prints `usage` and the options on stdout and
+ * returns 1. Returns 0, or -1 after one line on stderr naming the scenario
+ * and the option (unknown option, missing or bad value, a stray argument).
+ */
+int bench_opts_parse(const char *scenario, const char *usage, const struct bench_opt *opts,
+                     size_t n, int argc, char **argv);
 
 /* Called once a second on the loop; appends the scenario's part of the
  * progress line (after "t=..s"). */

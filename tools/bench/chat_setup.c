@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -18,16 +19,23 @@
 
 #define TIMEOUT_MS 10000
 
-/* One POST with Connection: close; the answer's status, body in out
- * (NUL-terminated, cut at out_size - 1). -1 on I/O failure. */
-static int post(const struct sockaddr *addr, const char *host, const char *path, const char *body,
-                char *out, size_t out_size)
+int bench_rest(const struct sockaddr *addr, const char *host, const struct bench_rest_req *r,
+               char *out, size_t out_size, char *location, size_t location_size)
 {
-    char req[2048];
+    char req[4096];
+    const char *body = r->body ? r->body : "";
     int n = snprintf(req, sizeof req,
-                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                     "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: %s\r\n%s%s%s%s%s%s"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                     path, host, strlen(body), body);
+                     r->method, r->path, host, r->accept ? r->accept : "application/json",
+                     r->token ? "Authorization: Bearer " : "", r->token ? r->token : "",
+                     r->token ? "\r\n" : "", r->body ? "Content-Type: " : "",
+                     r->body ? (r->content_type ? r->content_type : "application/json") : "",
+                     r->body ? "\r\n" : "", strlen(body), body);
+    if (out_size)
+        out[0] = '\0';
+    if (location_size)
+        location[0] = '\0';
     if (n < 0 || (size_t)n >= sizeof req)
         return -1;
     int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -44,12 +52,12 @@ static int post(const struct sockaddr *addr, const char *host, const char *path,
     if (connect(fd, addr, alen) < 0 || write(fd, req, (size_t)n) != n)
         goto out;
     for (;;) {
-        ssize_t r = read(fd, resp + got, sizeof resp - 1 - got);
-        if (r < 0 && errno == EINTR)
+        ssize_t rd = read(fd, resp + got, sizeof resp - 1 - got);
+        if (rd < 0 && errno == EINTR)
             continue;
-        if (r <= 0)
+        if (rd <= 0)
             break;
-        got += (size_t)r;
+        got += (size_t)rd;
         if (got == sizeof resp - 1)
             break;
     }
@@ -60,7 +68,16 @@ static int post(const struct sockaddr *addr, const char *host, const char *path,
     if (status <= 0)
         status = -1;
     const char *b = strstr(resp, "\r\n\r\n");
-    snprintf(out, out_size, "%s", b ? b + 4 : "");
+    if (out_size)
+        snprintf(out, out_size, "%s", b ? b + 4 : "");
+    /* Location, when asked for: the only header the scenarios need. */
+    for (const char *h = strstr(resp, "\r\n"); location_size && h && (!b || h < b);
+         h = strstr(h + 2, "\r\n"))
+        if (strncasecmp(h + 2, "Location:", 9) == 0) {
+            const char *v = h + 11 + strspn(h + 11, " ");
+            snprintf(location, location_size, "%.*s", (int)strcspn(v, "\r\n"), v);
+            break;
+        }
 out:
     close(fd);
     return status;
@@ -71,14 +88,16 @@ int bench_chat_user(const struct sockaddr *addr, const char *host, const char *n
 {
     char body[512], resp[4096];
     snprintf(body, sizeof body, "{\"username\":\"%s\",\"password\":\"%s\"}", name, password);
-    int st = post(addr, host, "/api/auth/signup", body, resp, sizeof resp);
+    struct bench_rest_req r = {.method = "POST", .path = "/api/auth/signup", .body = body};
+    int st = bench_rest(addr, host, &r, resp, sizeof resp, NULL, 0);
     if (st != 201 && st != 409) {
         fprintf(stderr, "onair-bench: signup of %s failed (HTTP %d): %.200s\n", name, st, resp);
         return -1;
     }
     if (!token)
         return 0;
-    st = post(addr, host, "/api/auth/login", body, resp, sizeof resp);
+    r.path = "/api/auth/login";
+    st = bench_rest(addr, host, &r, resp, sizeof resp, NULL, 0);
     const char *tok;
     size_t len;
     if (st != 200 || !bench_scan_str(resp, strlen(resp), "\"access_token\":", &tok, &len) ||

@@ -1,6 +1,7 @@
 /*
- * chat_setup.h - what the chat scenarios do before and around their loop:
- * users over onair's REST API, and the server's CPU and RSS from /proc.
+ * chat_setup.h - what the chat (and donate) scenarios do before and around
+ * their loop: users over onair's REST API, and the server's CPU and RSS from
+ * /proc.
  *
  * The REST calls are blocking (one short-lived connection each, a 10 s
  * timeout) and run before the loop starts, so they are never part of what
@@ -14,6 +15,23 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+/* One blocking request (Connection: close). body NULL: none; content_type
+ * defaults to application/json and accept to application/json; token: a
+ * Bearer access token, or NULL. */
+struct bench_rest_req {
+    const char *method, *path, *token, *content_type, *accept, *body;
+};
+
+/*
+ * Sends r to addr and waits (10 s at most) for the answer. Returns its
+ * status (-1 on I/O failure or an unreadable answer); copies the body into
+ * out (NUL-terminated, cut at out_size - 1; out_size 0: not wanted) and the
+ * Location header's value into location (empty when there is none;
+ * location_size 0: not wanted). host: for the Host header.
+ */
+int bench_rest(const struct sockaddr *addr, const char *host, const struct bench_rest_req *r,
+               char *out, size_t out_size, char *location, size_t location_size);
 
 /*
  * Makes sure user `name` exists (POST /api/auth/signup; 409 means it does)

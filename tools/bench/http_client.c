@@ -1,5 +1,5 @@
 /*
- * http_client.c - keep-alive HTTP/1.1 GETs on libuv (see http_client.h).
+ * http_client.c - keep-alive HTTP/1.1 requests on libuv (see http_client.h).
  *
  * A struct bench_http outlives its TCP connections: each connection is a
  * separately allocated struct io, detached (owner = NULL) when it is closed
@@ -36,7 +36,7 @@ struct bench_http {
     /* The request in flight (fn != NULL). */
     bench_http_fn fn;
     void *arg;
-    struct buf target;
+    struct buf req; /* the whole request, as sent (again, on a retry) */
     bool got_bytes; /* some of the answer arrived */
     bool retried;
     http_parser parser;
@@ -114,20 +114,11 @@ static void on_write(uv_write_t *req, int status)
 static void send_request(struct bench_http *c)
 {
     struct io *io = c->io;
-    char head[1024];
-    int n =
-        snprintf(head, sizeof head,
-                 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: onair-bench\r\nAccept: */*\r\n\r\n",
-                 c->target.data, c->host);
-    if (n < 0 || (size_t)n >= sizeof head) {
-        finish(c, ONAIR_EINVAL);
-        return;
-    }
-    uv_write_t *req = xmalloc(sizeof *req + (size_t)n);
+    uv_write_t *req = xmalloc(sizeof *req + c->req.len);
     char *data = (char *)(req + 1);
-    memcpy(data, head, (size_t)n);
+    memcpy(data, c->req.data, c->req.len);
     req->data = io;
-    uv_buf_t b = uv_buf_init(data, (unsigned)n);
+    uv_buf_t b = uv_buf_init(data, (unsigned)c->req.len);
     http_parser_init(&c->parser, HTTP_RESPONSE);
     c->parser.data = c;
     c->complete = false;
@@ -250,7 +241,7 @@ struct bench_http *bench_http_new(uv_loop_t *loop, const struct sockaddr *addr, 
     memcpy(&c->addr, addr,
            addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
     snprintf(c->host, sizeof c->host, "%s", host);
-    buf_init(&c->target, 0);
+    buf_init(&c->req, 0);
     buf_init(&c->body, BENCH_HTTP_MAX_BODY);
     uv_timer_init(loop, &c->timer);
     c->timer.data = c;
@@ -260,7 +251,7 @@ struct bench_http *bench_http_new(uv_loop_t *loop, const struct sockaddr *addr, 
 static void timer_closed(uv_handle_t *h)
 {
     struct bench_http *c = h->data;
-    buf_free(&c->target);
+    buf_free(&c->req);
     buf_free(&c->body);
     free(c);
 }
@@ -275,15 +266,31 @@ void bench_http_free(struct bench_http *c)
     uv_close((uv_handle_t *)&c->timer, timer_closed);
 }
 
-int bench_http_get(struct bench_http *c, const char *target, uint64_t timeout_ms, bench_http_fn fn,
-                   void *arg)
+int bench_http_request(struct bench_http *c, const struct bench_http_req *r, uint64_t timeout_ms,
+                       bench_http_fn fn, void *arg)
 {
     if (c->fn)
         return ONAIR_EAGAIN;
     if (c->freed)
         return ONAIR_ECLOSED;
-    buf_reset(&c->target);
-    buf_append_str(&c->target, target);
+    char head[8192];
+    int n;
+    if (r->body)
+        n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: onair-bench\r\nAccept: */*\r\n"
+                     "%sContent-Length: %zu\r\n\r\n",
+                     r->method, r->target, c->host, r->headers ? r->headers : "", r->body_len);
+    else
+        n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: onair-bench\r\nAccept: */*\r\n"
+                     "%s\r\n",
+                     r->method, r->target, c->host, r->headers ? r->headers : "");
+    if (n < 0 || (size_t)n >= sizeof head)
+        return ONAIR_EINVAL;
+    buf_reset(&c->req);
+    buf_append(&c->req, head, (size_t)n);
+    if (r->body)
+        buf_append(&c->req, r->body, r->body_len);
     c->fn = fn;
     c->arg = arg;
     c->retried = false;
@@ -295,6 +302,13 @@ int bench_http_get(struct bench_http *c, const char *target, uint64_t timeout_ms
         start_io(c);
     /* else: connecting; on_connect sends it */
     return 0;
+}
+
+int bench_http_get(struct bench_http *c, const char *target, uint64_t timeout_ms, bench_http_fn fn,
+                   void *arg)
+{
+    struct bench_http_req r = {.method = "GET", .target = target};
+    return bench_http_request(c, &r, timeout_ms, fn, arg);
 }
 
 uint64_t bench_http_bytes(const struct bench_http *c)

@@ -1,12 +1,15 @@
 /*
  * http_client.h - a small HTTP/1.1 client on libuv and http-parser: one
- * keep-alive connection, one GET at a time.
+ * keep-alive connection, one request at a time (GET, or any method with
+ * extra headers and a body).
  *
  * The connection opens on the first request and is reused while the server
  * keeps it alive; when it was closed in between (idle timeout, Connection:
  * close) the next request opens a new one. A request that finds its reused
  * connection closed before any byte of the answer came back is sent once
- * more on a fresh connection (the usual keep-alive race).
+ * more on a fresh connection (the usual keep-alive race). So only send
+ * requests that are safe to repeat: GETs, or POSTs the server deduplicates
+ * (a donation with an idempotency_key).
  *
  * The response body is collected in the connection's buffer, capped at
  * BENCH_HTTP_MAX_BODY (ETOOBIG past it), and lent to the callback: it is
@@ -46,6 +49,22 @@ void bench_http_free(struct bench_http *c);
  * is freed first. timeout_ms bounds the whole exchange (0: none). */
 int bench_http_get(struct bench_http *c, const char *target, uint64_t timeout_ms, bench_http_fn fn,
                    void *arg);
+
+/* A request: method ("POST"), target, extra header lines (each ending in
+ * "\r\n"; NULL: none) and a body (body_len bytes; NULL: none, else sent
+ * with its Content-Length). Everything is copied. */
+struct bench_http_req {
+    const char *method;
+    const char *target;
+    const char *headers;
+    const char *body;
+    size_t body_len;
+};
+
+/* Like bench_http_get for any request. ONAIR_EINVAL when the request line
+ * and headers pass 8 KiB. */
+int bench_http_request(struct bench_http *c, const struct bench_http_req *r, uint64_t timeout_ms,
+                       bench_http_fn fn, void *arg);
 
 /* Bytes received on this connection (headers and bodies), and connections
  * opened so far. */

@@ -24,6 +24,8 @@ static const struct {
      "R rooms x S subscribers, P publishers at M messages/s: deliveries/s, loss, latency"},
     {"chat-recover", bench_scenario_chat_recover,
      "subscribers drop and rejoin (since / state recovery) while messages flow: zero loss?"},
+    {"donate", bench_scenario_donate,
+     "N donations from U users to S streamers over C connections: donations/s, exact totals"},
 };
 
 static void usage(FILE *f)
