@@ -98,7 +98,8 @@ struct hls_segmenter {
     bool part_independent;
     int64_t part_first_arrival;
     bool segment_open;
-    double segment_dur; /* seconds in the open segment, complete parts only */
+    unsigned segment_parts; /* parts published into the open segment */
+    double segment_dur;     /* seconds in the open segment, complete parts only */
     bool next_discontinuity;
     uint32_t frag_seq;
     uint64_t end_ms; /* timeline end so far */
@@ -397,6 +398,7 @@ static void close_part(struct hls_segmenter *g)
         return;
     }
     seg->parts[seg->nparts++] = (struct hls_part){b, dur, g->part_independent};
+    g->segment_parts = seg->nparts;
     seg->duration += dur;
     seg->bytes += n;
     r->timeline_end_ms = g->end_ms;
@@ -458,6 +460,7 @@ static void open_segment(struct hls_segmenter *g, int64_t arrival_ms)
     pthread_mutex_unlock(&s->lock);
     g->next_discontinuity = false;
     g->segment_open = true;
+    g->segment_parts = 0;
     g->segment_dur = 0;
 }
 
@@ -468,13 +471,9 @@ static void place(struct hls_segmenter *g, bool key, double dur_s, double part_d
 {
     struct hls_stream *s = g->stream;
     double seg_so_far = g->segment_dur + part_dur_s;
-    bool cut_segment = !g->segment_open || (key && seg_so_far >= s->segment_target - 0.0005);
-    if (!cut_segment && g->segment_open) {
-        pthread_mutex_lock(&s->lock);
-        struct hls_segment *seg = hls_rendition_current(&s->rend[g->ri]);
-        cut_segment = seg && seg->nparts >= HLS_MAX_PARTS - 1;
-        pthread_mutex_unlock(&s->lock);
-    }
+    /* (the part count is our own: only this segmenter adds parts) */
+    bool cut_segment = !g->segment_open || (key && seg_so_far >= s->segment_target - 0.0005) ||
+                       g->segment_parts >= HLS_MAX_PARTS - 1;
     if (cut_segment) {
         close_segment(g);
         open_segment(g, arrival_ms);

@@ -422,6 +422,31 @@ static void test_part_ready_at_next_frame(void **state)
     end_stream(s);
 }
 
+/* Without keyframes a segment is still cut before it outgrows the parts
+ * one response can carry. */
+static void test_long_gop_cut_by_parts(void **state)
+{
+    (void)state;
+    struct hls_stream *s;
+    struct hls_segmenter *g = start_video("seg8", &s);
+    uint8_t frame[800];
+    int frames = 30 * 30; /* 30 s, one keyframe */
+    for (int i = 0; i < frames; i++) {
+        size_t n = make_frame(frame, i, i == 0);
+        assert_int_equal(hls_segmenter_video(g, i * 1000 / 30, 0, i == 0, frame, n, i), 0);
+    }
+    hls_segmenter_free(g);
+    pthread_mutex_lock(&s->lock);
+    struct hls_rendition *r = &s->rend[0];
+    assert_true(r->count >= 2);
+    for (unsigned i = 0; i < r->count; i++)
+        assert_true(hls_rendition_at(r, i)->nparts <= HLS_MAX_PARTS);
+    assert_int_equal(hls_rendition_at(r, 0)->nparts, HLS_MAX_PARTS);
+    pthread_mutex_unlock(&s->lock);
+    assert_int_equal(check_parts(s).video, frames);
+    end_stream(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -432,6 +457,7 @@ int main(void)
         cmocka_unit_test(test_audio_only),
         cmocka_unit_test(test_part_bytes_and_jitter),
         cmocka_unit_test(test_part_ready_at_next_frame),
+        cmocka_unit_test(test_long_gop_cut_by_parts),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
