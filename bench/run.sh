@@ -4,6 +4,7 @@
 #   bench/run.sh            all scenarios
 #   bench/run.sh video      live video: onair vs nginx-rtmp (bench/video.sh)
 #   bench/run.sh chat       live chat: onair vs a Socket.IO server (bench/chat.sh)
+#   bench/run.sh search     chat search over 10 million seeded messages (bench/search.sh)
 #   bench/run.sh http       HTTP throughput with wrk (bench/http.sh)
 #
 # Each scenario script starts its own servers on free loopback ports and
@@ -11,12 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCENARIOS="video chat"
+SCENARIOS="video chat search"
 
 run() {
   case "$1" in
   video) bench/video.sh ;;
   chat) bench/chat.sh ;;
+  search) bench/search.sh ;;
   http) bench/http.sh ;;
   *)
     echo "bench/run.sh: unknown scenario '$1' (known: $SCENARIOS http)" >&2

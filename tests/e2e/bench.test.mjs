@@ -1,15 +1,16 @@
 // Smoke runs of onair-bench's chat scenarios against the test server: each
 // a few seconds, asserting from the --json summary that every client
 // joined and every message reached every receiver once (0 lost, 0
-// duplicated), across reconnects too; and of the donate scenario, whose
-// balances must add up exactly. The load tool lands next to the
+// duplicated), across reconnects too; of the donate scenario, whose
+// balances must add up exactly; and of chat-seed + search, whose seeded
+// marker words must be found exactly as often. The load tool lands next to the
 // server binary (build/onair-bench), or ONAIR_BENCH names it.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ONAIR_BIN, runOnairSync, startServer, test } from './lib/server.mjs';
+import { ONAIR_BIN, makeTempDir, removeDir, runOnairSync, startServer, test } from './lib/server.mjs';
 
 const BENCH = process.env.ONAIR_BENCH
   ? path.resolve(process.env.ONAIR_BENCH)
@@ -136,4 +137,41 @@ test('donate: a storm and an over-balance burst add up exactly, and the ledger c
 
   const r = runOnairSync(['admin', 'check-ledger', '--data', srv.dataDir], { timeoutMs: 30_000 });
   assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test('search: on a seeded store every query class answers and every marker is found as seeded', { timeout: 60_000 }, async (t) => {
+  const root = makeTempDir('onair-search-');
+  t.after(() => removeDir(root));
+  const data = path.join(root, 'data');
+  const seed = await bench(['chat-seed', '--data', data, '--messages', '20000', '--rooms', '20', '--seed', '7']);
+  assert.equal(seed.scenario, 'chat-seed');
+  assert.equal(seed.messages, 20000);
+  assert.ok(seed.big_room_messages > seed.small_room_messages && seed.small_room_messages > 0);
+  assert.ok(fs.existsSync(path.join(data, 'bench-seed.json')));
+
+  const srv = await startServer({ t, args: ['--data', data] });
+  const s = await bench([
+    'search', '--url', `http://127.0.0.1:${srv.port}`, '--mix', 'default',
+    '--manifest', path.join(data, 'bench-seed.json'), '--concurrency', '2', '--duration', '2',
+  ]);
+  assert.equal(s.scenario, 'search');
+  assert.equal(s.check.problems, 0, s.first_problem);
+  assert.equal(s.errors, 0, s.first_problem);
+  assert.equal(s.implausible, 0, s.first_problem);
+  assert.deepEqual(s.status, { 200: s.requests });
+  assert.ok(s.requests > s.queries, 'the timed run went round the mix');
+  assert.equal(s.latency_ms.n, s.requests);
+  for (const k of s.classes) assert.ok(k.requests > 0 && k.latency_ms.n === k.requests, k.class);
+
+  // Marker words: found exactly as often as they were seeded, on the
+  // first page, in all rooms and in the rooms they were put in.
+  const found = (q, room = null) => s.check.counted.find((c) => c.q === q && (c.room ?? null) === room);
+  for (const c of s.check.counted) assert.equal(c.found, c.seeded, JSON.stringify(c));
+  assert.equal(found('뾰로롱').found, 12);
+  assert.equal(found('뾰로').found, 12, 'a two-character query reaches old messages');
+  assert.equal(found('XyloQuartz').found, 9, 'ASCII case-insensitive');
+  assert.equal(found('뾰족산', seed.big_room).found, 7);
+  assert.equal(found('뾰족섬', seed.small_room).found, 3);
+  assert.equal(found('뾰족섬', seed.big_room).found, 0);
+  assert.equal(found('없는말이야').found, 0);
 });

@@ -24,6 +24,10 @@ static const struct {
      "R rooms x S subscribers, P publishers at M messages/s: deliveries/s, loss, latency"},
     {"chat-recover", bench_scenario_chat_recover,
      "subscribers drop and rejoin (since / state recovery) while messages flow: zero loss?"},
+    {"chat-seed", bench_scenario_chat_seed,
+     "fill a data directory with N chat messages (Korean and English) for the search bench"},
+    {"search", bench_scenario_search,
+     "GET /api/search from C clients over a query mix: latency per class, checked answers"},
     {"donate", bench_scenario_donate,
      "N donations from U users to S streamers over C connections: donations/s, exact totals"},
 };

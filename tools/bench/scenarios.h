@@ -5,6 +5,8 @@
  * Video: publish, hls-view, video (both in one process, with delays).
  * Chat: chat-connect, chat-fanout, chat-recover (chat.c), against onair's
  * /ws or a Socket.IO v4 server.
+ * Search: chat-seed (search_seed.c) fills a data directory with chat
+ * messages; search (search.c) loads GET /api/search on it.
  * Wallet: donate (donate.c), donation storms with exact totals.
  */
 #ifndef ONAIR_BENCH_SCENARIOS_H
@@ -16,6 +18,8 @@ int bench_scenario_video(int argc, char **argv);
 int bench_scenario_chat_connect(int argc, char **argv);
 int bench_scenario_chat_fanout(int argc, char **argv);
 int bench_scenario_chat_recover(int argc, char **argv);
+int bench_scenario_chat_seed(int argc, char **argv);
+int bench_scenario_search(int argc, char **argv);
 int bench_scenario_donate(int argc, char **argv);
 
 #endif
