@@ -183,9 +183,17 @@ describe('chat', () => {
     await c.next((m) => m.type === 'message' && m.text === 'once');
     a.send({ type: 'send', room, text: 'twice?', client_id: 'o2' });
     await c.next((m) => m.type === 'message' && m.text === 'twice?');
-    assert.equal(c.of('message').length, 2);
-    assert.equal(c.of('joined').length, 1);
-    assert.equal(c.of('left').length, 1);
+    assert.equal(c.of('message').length, 2, 'each message once');
+    // Usually all three frames are read before the first join is answered
+    // (one joined); if the first join was answered before the leave arrived,
+    // the client saw joined, left, joined. Either way it ends joined once.
+    const states = c.msgs.filter((m) => m.type === 'joined' || m.type === 'left').map((m) => m.type);
+    assert.ok(
+      JSON.stringify(states) === '["left","joined"]' || JSON.stringify(states) === '["joined","left","joined"]',
+      `joined/left sequence: ${JSON.stringify(states)}`,
+    );
+    const ch = await srv.api('GET', `/api/channels/${u.username}`);
+    assert.equal(ch.json.viewers, 2, 'this connection counts once, with the sender');
   });
 
   // Not WebSocket: a clear HTTP error.
