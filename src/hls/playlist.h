@@ -26,6 +26,6 @@ void hls_playlist_media(struct buf *out, const struct hls_stream *s, const struc
 unsigned hls_playlist_master(struct buf *out, const struct hls_stream *s);
 
 /* "2026-11-22T03:40:00.123Z" */
-void hls_format_time(char out[64], int64_t ms);
+void hls_format_time(char out[HLS_TIME_LEN], int64_t ms);
 
 #endif

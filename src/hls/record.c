@@ -147,7 +147,7 @@ static void entry_lines(struct buf *out, const struct entry *e, unsigned *map_ve
         buf_printf(out, "#EXT-X-MAP:URI=\"init%u.mp4\"\n", e->init_version);
         *map_version = e->init_version;
     }
-    char when[64];
+    char when[HLS_TIME_LEN];
     hls_format_time(when, e->pdt_ms);
     buf_printf(out, "#EXT-X-PROGRAM-DATE-TIME:%s\n#EXTINF:%.5f,\n%llu.m4s\n", when, e->duration,
                (unsigned long long)e->msn);

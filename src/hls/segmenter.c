@@ -10,6 +10,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "hls/fmp4.h"
+#include "hls/playlist.h"
 #include "hls/record.h"
 #include "hls/stream.h"
 #include "media/aac.h"
@@ -455,6 +456,7 @@ static void open_segment(struct hls_segmenter *g, int64_t arrival_ms)
     struct hls_rendition *r = &s->rend[g->ri];
     struct hls_segment *seg = hls_rendition_open_segment(r, s->window);
     seg->pdt_ms = arrival_ms;
+    hls_format_time(seg->pdt, arrival_ms);
     seg->discontinuity = g->next_discontinuity;
     s->version++;
     pthread_mutex_unlock(&s->lock);

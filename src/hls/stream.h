@@ -46,7 +46,8 @@
 #define HLS_MAX_PARTS                                                                              \
     60 /* parts per segment (< the 64 slices of one response); a longer GOP forces a cut */
 #define HLS_MAX_LOOPS 64
-#define HLS_BID_LEN 8 /* broadcast id in every media URI */
+#define HLS_BID_LEN 8   /* broadcast id in every media URI */
+#define HLS_TIME_LEN 32 /* a PROGRAM-DATE-TIME with its NUL (hls_format_time) */
 
 struct hls_part {
     struct bytes *bytes;
@@ -62,9 +63,11 @@ struct hls_segment {
     bool complete;
     bool discontinuity; /* EXT-X-DISCONTINUITY before this segment */
     unsigned init_version;
-    struct bytes *init; /* its init segment (a reference): older versions stay
-                               fetchable while segments that need them are kept */
-    int64_t pdt_ms;     /* wall clock when its first frame arrived over RTMP */
+    /* Its init segment (a reference): older versions stay fetchable while
+     * segments that need them are kept. */
+    struct bytes *init;
+    int64_t pdt_ms;         /* wall clock when its first frame arrived over RTMP */
+    char pdt[HLS_TIME_LEN]; /* pdt_ms as the playlist shows it (hls_format_time) */
     size_t bytes;
 };
 
