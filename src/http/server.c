@@ -725,7 +725,11 @@ static void process(struct http_conn *c, const char *data, size_t len)
     if (c->closing)
         return;
     keep_pending(c, data, len);
-    if (!c->pending && !c->inflight && !c->wait_write && !c->close_after)
+    /* Reading goes on while a handler works (a parked LL-HLS request):
+     * stopping and restarting it costs epoll_ctl calls per request, and a
+     * client that sends more meanwhile is stopped here once its bytes are
+     * kept in pending. */
+    if (!c->pending && !c->wait_write && !c->close_after)
         read_start(c);
     else
         read_stop(c);
