@@ -2,7 +2,7 @@
 #   make run    install what is missing, build, start onair (SQLite under ./data)
 #   make test   install what is missing, build with -Werror, run every test
 #
-# Other targets: build, asan, fuzz, e2e, unit, format, bench, clean.
+# Other targets: build, asan, fuzz, e2e, unit, format, bench, screenshots, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -15,7 +15,7 @@ CMAKE_FLAGS ?=
 NODE_TEST_FLAGS := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.stdout.write(a>20||(a==20&&b>=10)?"--test-concurrency=2":"")' 2>/dev/null)
 
 .PHONY: all build run test deps deps-test unit asan asan-unit e2e e2e-asan fuzz fuzz-build \
-        format clean bench
+        format clean bench screenshots
 
 all: build
 
@@ -84,6 +84,17 @@ test: deps-test
 	$(MAKE) e2e-asan
 	$(MAKE) fuzz
 	@echo "make test: all suites passed"
+
+# The web app at desktop and phone width: the browser tests save a PNG of
+# each page under $(BUILD)/screenshots/; this runs them and refreshes
+# docs/screenshots/ from that.
+screenshots: build
+	rm -rf $(BUILD)/screenshots
+	ONAIR_BIN=$(CURDIR)/$(BUILD)/onair SCREENSHOT_DIR=$(CURDIR)/$(BUILD)/screenshots \
+	  node --test tests/e2e/web.test.mjs
+	mkdir -p docs/screenshots
+	rm -f docs/screenshots/*.png
+	cp $(BUILD)/screenshots/*.png docs/screenshots/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -4,7 +4,8 @@
 #
 #   scripts/deps.sh run    what `make run` needs: build tools, libraries
 #   scripts/deps.sh test   the above plus test tools (clang/libFuzzer, cmocka,
-#                          promtool, wrk)
+#                          promtool, wrk, chromium and a Korean font for the
+#                          web app's browser tests and screenshots)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,7 @@ mode=${1:-run}
 pkgs=(gcc make cmake pkg-config libuv1-dev libhttp-parser-dev libjansson-dev libsodium-dev
       libsqlite3-dev libssl-dev libcurl4-openssl-dev)
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl ffmpeg)
+  pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl ffmpeg chromium fonts-nanum)
 fi
 # Node: any recent one already on the machine will do (it may come from
 # elsewhere than Debian, with its own npm); otherwise Debian's.

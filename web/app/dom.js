@@ -1,0 +1,61 @@
+// A tiny element builder. Text always goes in as text nodes (textContent or
+// append of strings), never as HTML, so user data can't inject markup.
+
+import { isRef, setText, setAttr } from './i18n.js';
+
+/**
+ * h('a', {href: '/', class: 'x', text: T('nav.home'), onclick: fn}, ...children)
+ * props: class, text (string or T() ref), on<event>, dataset, any attribute
+ * (a T() ref as the value makes it translated); children: nodes or strings.
+ */
+export function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') setText(el, v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (isRef(v)) setAttr(el, k, v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.append(c);
+    else if (isRef(c)) el.append(h('span', { text: c }));
+    else el.append(String(c));
+  }
+}
+
+/** Sets or clears an input's error message (shown next to it, announced). */
+export function fieldError(input, errEl, message) {
+  if (message) {
+    setText(errEl, message);
+    errEl.hidden = false;
+    input.setAttribute('aria-invalid', 'true');
+  } else {
+    setText(errEl, '');
+    errEl.hidden = true;
+    input.removeAttribute('aria-invalid');
+  }
+}
+
+/** A stable, readable color for a user name (all pass 4.5:1 on the chat background). */
+const NAME_COLORS = ['#ff8a8a', '#ffb36b', '#f5d565', '#9be15d', '#5fe0b4', '#6cc8ff', '#9fa8ff', '#d59bff', '#ff8ad8', '#7fe3e3'];
+export function nameColor(name) {
+  let x = 0;
+  for (const ch of String(name)) x = (x * 31 + ch.codePointAt(0)) >>> 0;
+  return NAME_COLORS[x % NAME_COLORS.length];
+}
+
+/** The first character of a name, upper-cased, for avatars. */
+export function initial(name) {
+  return Array.from(String(name || '?'))[0].toUpperCase();
+}
