@@ -11,14 +11,27 @@
 /* ---- registry ---- */
 
 #define MAX_STREAMS 4096
+/* Channel name -> stream, chained through reg_next: every viewer request
+ * looks its channel up, so no scan over every live stream under the lock. */
+#define BUCKETS 4096 /* a power of two */
 
 static struct {
     pthread_mutex_t lock;
     struct hls_stream *streams[MAX_STREAMS]; /* LIVE or PAUSED, each holding one ref */
     unsigned count;
+    struct hls_stream *buckets[BUCKETS];
     struct loop_group *loops;
     hls_wake_fn wake;
 } reg = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* FNV-1a */
+static struct hls_stream **bucket(const char *channel)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)channel; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return &reg.buckets[h & (BUCKETS - 1)];
+}
 
 void hls_registry_init(struct loop_group *loops, hls_wake_fn wake)
 {
@@ -57,21 +70,41 @@ void hls_stream_unref(struct hls_stream *s)
     free(s);
 }
 
-static int find_locked(const char *channel)
+static struct hls_stream *find_locked(const char *channel)
 {
-    for (unsigned i = 0; i < reg.count; i++)
-        if (strcmp(reg.streams[i]->channel, channel) == 0)
-            return (int)i;
-    return -1;
+    struct hls_stream *s = *bucket(channel);
+    while (s && strcmp(s->channel, channel) != 0)
+        s = s->reg_next;
+    return s;
+}
+
+static void add_locked(struct hls_stream *s)
+{
+    struct hls_stream **b = bucket(s->channel);
+    s->reg_next = *b;
+    *b = s;
+    s->reg_slot = reg.count;
+    reg.streams[reg.count++] = s;
+}
+
+static void remove_locked(struct hls_stream *s)
+{
+    struct hls_stream **pp = bucket(s->channel);
+    while (*pp != s)
+        pp = &(*pp)->reg_next;
+    *pp = s->reg_next;
+    struct hls_stream *last = reg.streams[--reg.count];
+    reg.streams[s->reg_slot] = last;
+    last->reg_slot = s->reg_slot;
 }
 
 int hls_registry_claim(const char *channel, int64_t channel_id,
                        const struct hls_stream_options *opt, struct hls_stream **out, bool *resumed)
 {
     pthread_mutex_lock(&reg.lock);
-    int i = find_locked(channel);
-    if (i >= 0) {
-        struct hls_stream *s = reg.streams[i];
+    struct hls_stream *found = find_locked(channel);
+    if (found) {
+        struct hls_stream *s = found;
         pthread_mutex_lock(&s->lock);
         bool live = s->state == HLS_LIVE;
         if (!live) {
@@ -108,7 +141,7 @@ int hls_registry_claim(const char *channel, int64_t channel_id,
     pthread_mutex_init(&s->lock, NULL);
     s->state = HLS_LIVE;
     s->publishes = 1;
-    reg.streams[reg.count++] = s;
+    add_locked(s);
     pthread_mutex_unlock(&reg.lock);
     *out = s;
     *resumed = false;
@@ -118,8 +151,9 @@ int hls_registry_claim(const char *channel, int64_t channel_id,
 struct hls_stream *hls_registry_get(const char *channel)
 {
     pthread_mutex_lock(&reg.lock);
-    int i = find_locked(channel);
-    struct hls_stream *s = i >= 0 ? hls_stream_ref(reg.streams[i]) : NULL;
+    struct hls_stream *s = find_locked(channel);
+    if (s)
+        hls_stream_ref(s);
     pthread_mutex_unlock(&reg.lock);
     return s;
 }
@@ -147,12 +181,9 @@ bool hls_registry_expire(struct hls_stream *s, int64_t now_ms, int64_t grace_ms)
         ended = true;
     }
     pthread_mutex_unlock(&s->lock);
-    if (ended) {
-        int i = find_locked(s->channel);
-        if (i >= 0 && reg.streams[i] == s) {
-            reg.streams[i] = reg.streams[--reg.count];
-            hls_stream_unref(s); /* the registry's reference; the caller still holds one */
-        }
+    if (ended && find_locked(s->channel) == s) {
+        remove_locked(s);
+        hls_stream_unref(s); /* the registry's reference; the caller still holds one */
     }
     pthread_mutex_unlock(&reg.lock);
     if (ended)

@@ -120,6 +120,10 @@ struct hls_stream {
 
     atomic_uint_fast64_t waiting_loops;
     struct hls_waiter *waiters[HLS_MAX_LOOPS]; /* per loop, touched only by that loop */
+
+    /* The registry's (guarded by its lock): hash chain and array slot. */
+    struct hls_stream *reg_next;
+    unsigned reg_slot;
 };
 
 struct hls_stream_options {

@@ -447,6 +447,47 @@ static void test_long_gop_cut_by_parts(void **state)
     end_stream(s);
 }
 
+/* The registry finds every channel among many, and forgets exactly the
+ * ones that end (in any order), so their names can go live again. */
+static void test_registry_many(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    struct hls_stream *all[N];
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        bool resumed;
+        snprintf(name, sizeof name, "many%d", i);
+        all[i] = claim(name, &resumed);
+        assert_false(resumed);
+    }
+    for (int i = 0; i < N; i += 3) { /* every third ends, from the middle out */
+        int k = (i + N / 2) % N;
+        k -= k % 3;
+        if (!all[k])
+            continue;
+        end_stream(all[k]);
+        all[k] = NULL;
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "many%d", i);
+        struct hls_stream *s = hls_registry_get(name);
+        assert_ptr_equal(s, all[i]);
+        hls_stream_unref(s);
+        if (!all[i]) { /* the name is free again */
+            bool resumed;
+            struct hls_stream *again = claim(name, &resumed);
+            assert_false(resumed);
+            end_stream(again);
+        }
+    }
+    assert_null(hls_registry_get("many"));
+    for (int i = 0; i < N; i++)
+        if (all[i])
+            end_stream(all[i]);
+    assert_null(hls_registry_get("many1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_part_bytes_and_jitter),
         cmocka_unit_test(test_part_ready_at_next_frame),
         cmocka_unit_test(test_long_gop_cut_by_parts),
+        cmocka_unit_test(test_registry_many),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
