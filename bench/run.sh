@@ -4,6 +4,7 @@
 #   bench/run.sh            all scenarios
 #   bench/run.sh video      live video: onair vs nginx-rtmp (bench/video.sh)
 #   bench/run.sh chat       live chat: onair vs a Socket.IO server (bench/chat.sh)
+#   bench/run.sh wallet     donation storms with exact totals and check-ledger (bench/wallet.sh)
 #   bench/run.sh search     chat search over 10 million seeded messages (bench/search.sh)
 #   bench/run.sh http       HTTP throughput with wrk (bench/http.sh)
 #
@@ -12,12 +13,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCENARIOS="video chat search"
+SCENARIOS="video chat wallet search"
 
 run() {
   case "$1" in
   video) bench/video.sh ;;
   chat) bench/chat.sh ;;
+  wallet) bench/wallet.sh ;;
   search) bench/search.sh ;;
   http) bench/http.sh ;;
   *)
