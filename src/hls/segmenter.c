@@ -597,6 +597,22 @@ int hls_segmenter_audio(struct hls_segmenter *g, int64_t dts_ms, const uint8_t *
     return audio_add(g, x, data);
 }
 
+unsigned hls_segmenter_frames_ahead(const struct hls_segmenter *g)
+{
+    if (!g || !g->video_track || !g->segment_open || g->last_video_dur == 0)
+        return 0;
+    const struct hls_stream *s = g->stream;
+    double frame = (double)g->last_video_dur / FMP4_VIDEO_TIMESCALE;
+    /* The open part as it is once the pending frame has its duration. */
+    double part = (double)g->video.dur / FMP4_VIDEO_TIMESCALE + (g->pending ? frame : 0);
+    double part_left = s->part_target - part;
+    double segment_left = s->segment_target - g->segment_dur - part; /* then a keyframe cuts */
+    double left = part_left < segment_left ? part_left : segment_left;
+    /* floor(left / frame) frames still fit; the one after them closes. */
+    double n = left / frame - 1;
+    return n >= 1 ? (unsigned)n : 0;
+}
+
 void hls_segmenter_free(struct hls_segmenter *g)
 {
     if (!g)

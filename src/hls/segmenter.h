@@ -57,6 +57,12 @@ int hls_segmenter_video(struct hls_segmenter *g, int64_t dts_ms, int32_t cts_ms,
 int hls_segmenter_audio(struct hls_segmenter *g, int64_t dts_ms, const uint8_t *data, size_t len,
                         int64_t arrival_ms);
 
+/* How many more video frames can arrive before one of them could close a
+ * part or a segment, less one for margin: until then nothing new becomes
+ * visible to viewers, so a caller may read its input less often. 0 when
+ * the next frames may (and for streams without video). */
+unsigned hls_segmenter_frames_ahead(const struct hls_segmenter *g);
+
 /* /metrics: parts produced and the time from a part's first frame arriving
  * over RTMP to the part being available to viewers. */
 void hls_segmenter_metrics(struct buf *out, void *arg);

@@ -44,11 +44,9 @@
 /* Timestamps that jump like this are a broken or hostile publisher. */
 #define MAX_TS_BACKWARD_MS 1000
 #define MAX_TS_FORWARD_MS 30000
-/* While publishing, the socket wakes us only for this much (SO_RCVLOWAT):
- * a whole message, at most LOWAT_MAX, or between messages about half a
- * video frame, so that small audio frames are read together with the next
- * video frame (parts are cut at video frames: nothing waits for them). */
-#define LOWAT_MAX 65536
+/* While publishing, the socket wakes us only once this much has come
+ * (SO_RCVLOWAT; see update_lowat): at most this between messages when the
+ * next video frame may close a part. */
 #define LOWAT_IDLE_MAX 2048
 /* The idle check runs this often (at most); it also hands over bytes left
  * below the low-water mark once a publisher has gone quiet. */
@@ -101,6 +99,7 @@ struct session {
     bool ts_seen[2];
     uint64_t last_read_ms; /* loop time of the last bytes read */
     int lowat;             /* SO_RCVLOWAT in force (1: the default) */
+    int lowat_cap;         /* a quarter of the receive buffer, 0 until read */
     uint32_t video_avg;    /* recent video message size (EWMA), 0 before any */
     int open_handles;
     int jobs; /* store jobs in flight that will come back to this session */
@@ -247,6 +246,7 @@ static void on_session_handle_closed(uv_handle_t *h)
 }
 
 static void set_lowat(struct session *ss, int bytes);
+static void read_lowat_cap(struct session *ss);
 
 static void stop_publishing(struct session *ss)
 {
@@ -825,6 +825,8 @@ static void on_tick(uv_timer_t *t)
      * low-water mark (an unpublish, without closing): take it now. */
     if (quiet >= tick_ms(ss))
         set_lowat(ss, 1);
+    if (ss->lowat_cap)
+        read_lowat_cap(ss);
 }
 
 static void set_lowat(struct session *ss, int bytes)
@@ -836,20 +838,50 @@ static void set_lowat(struct session *ss, int bytes)
         ss->lowat = bytes;
 }
 
-/* How much a publisher's socket should gather before waking us: what the
- * message in progress still needs, or between messages half a typical
- * video frame; never more than the peer may send before it is owed an
- * acknowledgement (a peer that waits for it must not stall). */
+/* The most a low-water mark may ask for: a quarter of the receive buffer.
+ * Linux grows the buffer for a larger mark and then clamps the window to
+ * the mark, which would throttle a fast publisher on a long path. Read
+ * again on every tick, as autotuning grows the buffer. */
+static void read_lowat_cap(struct session *ss)
+{
+    uv_os_fd_t fd;
+    int rcvbuf = 0;
+    socklen_t n = sizeof rcvbuf;
+    if (uv_fileno((uv_handle_t *)&ss->tcp, &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &n) == 0)
+        ss->lowat_cap = rcvbuf / 4;
+}
+
+/*
+ * How much a publisher's socket should gather before waking us. Viewers see
+ * new media only when a part closes, which only a video frame does; so:
+ * - within a message: what it still needs (nothing can be done with less);
+ * - between messages, while the segmenter says several more frames fit in
+ *   the open part: three quarters of what those frames take (sizes vary;
+ *   waking early costs a read, waking late would delay the part);
+ * - else about half a video frame, so that small audio frames wait for the
+ *   next video frame but the frame that closes a part is read at once.
+ * Never more than lowat_cap, nor than the peer may send before it is owed an
+ * acknowledgement (a peer that waits for one must not stall).
+ */
 static void update_lowat(struct session *ss)
 {
     uint64_t want = rtmp_chunk_reader_wanted(ss->reader);
-    if (want > LOWAT_MAX)
-        want = LOWAT_MAX;
-    /* Not for our own ladder children: ffmpeg leaves Nagle on, so a small
-     * message held below the mark would wait for a delayed ACK (40 ms)
-     * before the next one is sent. Encoders with TCP_NODELAY (OBS) don't. */
-    if (want == 0 && !ss->internal)
-        want = ss->video_avg / 2 < LOWAT_IDLE_MAX ? ss->video_avg / 2 : LOWAT_IDLE_MAX;
+    /* Not between messages for our own ladder children: ffmpeg leaves Nagle
+     * on, so a small message held below the mark would wait for a delayed
+     * ACK (40 ms) before the next one is sent. Encoders with TCP_NODELAY
+     * (OBS) don't. Nor while feeding a ladder, which wants every frame. */
+    if (want == 0 && !ss->internal) {
+        unsigned ahead = ss->ladder ? 0 : hls_segmenter_frames_ahead(ss->seg);
+        if (ahead)
+            want = (uint64_t)ss->video_avg * ahead * 3 / 4;
+        else
+            want = ss->video_avg / 2 < LOWAT_IDLE_MAX ? ss->video_avg / 2 : LOWAT_IDLE_MAX;
+    }
+    if (ss->lowat_cap == 0)
+        read_lowat_cap(ss);
+    if (want > (uint64_t)ss->lowat_cap)
+        want = (uint64_t)ss->lowat_cap;
     uint64_t unacked = rtmp_chunk_reader_bytes(ss->reader) - ss->acked;
     uint64_t until_ack = unacked < ss->ack_window ? ss->ack_window - unacked : 1;
     if (want > until_ack)

@@ -488,6 +488,46 @@ static void test_registry_many(void **state)
     assert_null(hls_registry_get("many1"));
 }
 
+/* Published parts so far, over every kept segment. */
+static unsigned parts_so_far(struct hls_stream *s)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&s->lock);
+    struct hls_rendition *r = &s->rend[0];
+    for (unsigned i = 0; i < r->count; i++)
+        n += hls_rendition_at(r, i)->nparts;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* frames_ahead never promises quiet that isn't there: after it says n, the
+ * next n frames publish nothing (parts and keyframe segment cuts alike),
+ * and it does say more than 0 in the middle of a part. */
+static void test_frames_ahead(void **state)
+{
+    (void)state;
+    struct hls_stream *s;
+    struct hls_segmenter *g = start_video("seg9", &s);
+    assert_int_equal(hls_segmenter_frames_ahead(g), 0); /* nothing yet */
+    uint8_t frame[800];
+    enum { N = 300 };
+    unsigned ahead[N], parts[N], most = 0;
+    for (int i = 0; i < N; i++) {
+        bool key = i % 30 == 0; /* 1 s GOPs = the segment target */
+        size_t n = make_frame(frame, i, key);
+        assert_int_equal(hls_segmenter_video(g, i * 1000 / 30, 0, key, frame, n, i), 0);
+        ahead[i] = hls_segmenter_frames_ahead(g);
+        parts[i] = parts_so_far(s);
+        most = ahead[i] > most ? ahead[i] : most;
+    }
+    for (int i = 0; i < N; i++)
+        if (i + (int)ahead[i] < N)
+            assert_int_equal(parts[i + ahead[i]], parts[i]);
+    assert_true(most >= 5); /* ten 33 ms frames per 334 ms part */
+    hls_segmenter_free(g);
+    end_stream(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_part_ready_at_next_frame),
         cmocka_unit_test(test_long_gop_cut_by_parts),
         cmocka_unit_test(test_registry_many),
+        cmocka_unit_test(test_frames_ahead),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
