@@ -42,6 +42,38 @@ static struct {
 static atomic_uint_fast64_t m_unloads, m_joins, m_sent, m_deliveries, m_batches, m_batch_events;
 static struct metrics_histogram m_ack_latency, m_fanout_latency;
 
+/* Store batch sizes: a histogram with power-of-two buckets 1..512. */
+#define BATCH_BUCKETS 10
+static atomic_uint_fast64_t m_batch_size[BATCH_BUCKETS + 1];
+
+static void count_batch(size_t events)
+{
+    atomic_fetch_add(&m_batches, 1);
+    atomic_fetch_add(&m_batch_events, events);
+    unsigned b = 0;
+    while (b < BATCH_BUCKETS && events > ((size_t)1 << b))
+        b++;
+    atomic_fetch_add_explicit(&m_batch_size[b], 1, memory_order_relaxed);
+}
+
+static void write_batch_sizes(struct buf *out)
+{
+    buf_append_str(out, "# HELP onair_chat_batch_size Events per store transaction of the chat "
+                        "writer.\n# TYPE onair_chat_batch_size histogram\n");
+    uint64_t cum = 0;
+    for (unsigned b = 0; b < BATCH_BUCKETS; b++) {
+        cum += atomic_load(&m_batch_size[b]);
+        buf_printf(out, "onair_chat_batch_size_bucket{le=\"%u\"} %llu\n", 1u << b,
+                   (unsigned long long)cum);
+    }
+    cum += atomic_load(&m_batch_size[BATCH_BUCKETS]);
+    buf_printf(out,
+               "onair_chat_batch_size_bucket{le=\"+Inf\"} %llu\n"
+               "onair_chat_batch_size_sum %llu\nonair_chat_batch_size_count %llu\n",
+               (unsigned long long)cum, (unsigned long long)atomic_load(&m_batch_events),
+               (unsigned long long)cum);
+}
+
 /* ---- JSON ---- */
 
 /* {"type":"system","room","seq","text","ts"} plus, for a moderation
@@ -621,8 +653,7 @@ static void flush_sends(struct store_conn *c, const struct store_backend *b, str
     }
     int rc = m ? b->chat_append(c, evs, m) : 0;
     if (m) {
-        atomic_fetch_add(&m_batches, 1);
-        atomic_fetch_add(&m_batch_events, m);
+        count_batch(m);
     }
     for (size_t i = 0; i < m; i++) {
         if (rc == 0) {
@@ -713,8 +744,7 @@ static void flush_donations(struct store_conn *c, const struct store_backend *b,
         rc = b->donate_batch(c, reqs, m);
     }
     if (m) {
-        atomic_fetch_add(&m_batches, 1);
-        atomic_fetch_add(&m_batch_events, m);
+        count_batch(m);
     }
     for (size_t i = 0; i < m; i++) {
         if (rc == 0 && reqs[i].rc == 0 && !reqs[i].replayed) {
@@ -1085,6 +1115,7 @@ void chat_hub_metrics(struct buf *out, void *arg)
                "# TYPE onair_chat_rooms_unloaded_total counter\n"
                "onair_chat_rooms_unloaded_total %llu\n",
                (unsigned long long)atomic_load(&m_unloads));
+    write_batch_sizes(out);
     buf_append_str(out, "# HELP onair_chat_ack_seconds Send to durable ack.\n"
                         "# TYPE onair_chat_ack_seconds histogram\n");
     metrics_histogram_write(out, "onair_chat_ack_seconds", "", &m_ack_latency);
