@@ -90,7 +90,7 @@ test: deps-test
 # docs/screenshots/ from that.
 screenshots: build
 	rm -rf $(BUILD)/screenshots
-	ONAIR_BIN=$(CURDIR)/$(BUILD)/onair SCREENSHOT_DIR=$(CURDIR)/$(BUILD)/screenshots \
+	ONAIR_BIN=$(abspath $(BUILD))/onair SCREENSHOT_DIR=$(abspath $(BUILD))/screenshots \
 	  node --test tests/e2e/web.test.mjs
 	mkdir -p docs/screenshots
 	rm -f docs/screenshots/*.png

@@ -250,6 +250,7 @@ describe('web app', () => {
     assert.ok(latency < LATENCY_MAX_S, `latency ${latency}`);
     assert.match(await B.textContent('#latency'), /\d+\.\d s behind live/);
     assert.equal(await B.getAttribute('#player', 'data-fatal-errors'), '0', 'no fatal hls.js errors');
+    assert.equal(await B.locator('#quality').count(), 0, 'no quality menu for a single rendition');
     assert.equal((await B.textContent('#stream-title')).trim(), streamer.title);
     assert.deepEqual(B.errors, []);
   });
@@ -498,12 +499,20 @@ describe('web app', () => {
       return;
     }
     const P = await newPage(browser, { baseURL: srv.url });
-    for (const p of [`/c/${streamer.username}`, '/login', '/signup', '/dashboard']) {
-      await P.goto(p);
-      await P.waitForFunction(() => document.getElementById('main')?.dataset.page);
+    const pages = [
+      [`/c/${streamer.username}`, 'watch'],
+      ['/c/no_such_channel', 'watch-missing'],
+      ['/login', 'login'],
+      ['/signup', 'signup'],
+      ['/dashboard', 'login'], // signed out: sent to log in first
+    ];
+    for (const [p, name] of pages) {
+      const res = await P.goto(p);
+      assert.equal(res.status(), 200, p);
+      await until(P, (want) => document.getElementById('main')?.dataset.page === want, name);
     }
-    await P.goto('/no/such/page');
-    await P.waitForFunction(() => document.getElementById('main')?.dataset.page);
+    assert.equal(new URL(P.url()).search, `?next=${encodeURIComponent('/dashboard')}`);
+    assert.deepEqual(P.errors, []);
     await P.context().close();
   });
 
@@ -520,5 +529,47 @@ describe('web app', () => {
     const now = (await srv.api('GET', '/api/me/stream-key', undefined, await token(streamer))).json.stream_key;
     assert.equal(await A.inputValue('#stream-key'), now);
     assert.deepEqual(A.errors, []);
+  });
+});
+
+describe('web app: the quality menu of a stream with renditions', () => {
+  let srv;
+  let browser;
+  let pub;
+
+  before(async () => {
+    browser = await launchBrowser();
+    srv = await startServer({
+      args: ['--web', WEB_DIR, '--hls-segment-ms', '1000', '--hls-part-ms', '333', '--ladder', '240p:300k'],
+    });
+  });
+  after(async () => {
+    await pub?.stop();
+    await browser?.close().catch(() => {});
+    await srv?.stop();
+  });
+
+  test('the menu lists Auto and each rendition; picking one switches the video', { timeout: 60_000 * SLOW }, async () => {
+    const u = await newUser(srv, 'ladder');
+    const key = (await srv.api('GET', '/api/me/stream-key', undefined, u.access)).json.stream_key;
+    pub = startPublisher(srv, key, { seconds: 120 });
+    const P = await newPage(browser, { baseURL: srv.url });
+    await P.goto('/');
+    await P.click(`#live-channels a[data-channel="${u.username}"]`, { timeout: 20_000 * SLOW });
+    // The ladder's rendition joins the master playlist once ffmpeg has made some.
+    await P.waitForSelector('#quality', { timeout: 30_000 * SLOW });
+    const options = await P.evaluate(() => [...document.querySelectorAll('#quality option')].map((o) => o.textContent));
+    assert.deepEqual(options.slice(1), ['360p', '240p']);
+    assert.match(options[0], /^Auto/);
+    assert.equal(await P.evaluate(() => document.querySelector('label[for="quality"]')?.textContent), 'Quality');
+    await P.selectOption('#quality', { label: '240p' });
+    await until(P, () => document.querySelector('#video').videoHeight === 240, undefined, 20_000 * SLOW);
+    const t0 = await P.evaluate(() => document.querySelector('#video').currentTime);
+    await until(P, (t) => document.querySelector('#video').currentTime > t + 1, t0);
+    await P.selectOption('#quality', '-1');
+    await until(P, () => window.onair.debug.player.hls.autoLevelEnabled);
+    assert.equal(await P.getAttribute('#player', 'data-fatal-errors'), '0');
+    assert.deepEqual(P.errors, []);
+    await P.context().close();
   });
 });

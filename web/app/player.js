@@ -137,6 +137,30 @@ export function createPlayer(channel) {
     qualityWrap.hidden = false;
   }
 
+  // Renditions made by the server's ladder join the master playlist a few
+  // seconds after the stream starts; a player that loaded it before then
+  // looks again now and then, and reloads it when more are listed.
+  let renditionTimer = null;
+  function watchRenditions() {
+    clearInterval(renditionTimer);
+    if (!hls || hls.levels.length > 1) return;
+    renditionTimer = setInterval(async () => {
+      if (!hls || document.hidden) return;
+      let text = '';
+      try {
+        const r = await fetch(src, { signal: controller.signal, cache: 'no-store' });
+        if (r.ok) text = await r.text();
+      } catch {
+        return;
+      }
+      const n = (text.match(/^#EXT-X-STREAM-INF:/gm) || []).length;
+      if (hls && n > hls.levels.length) {
+        clearInterval(renditionTimer);
+        hls.loadSource(src);
+      }
+    }, 8000);
+  }
+
   async function start() {
     setState('loading');
     try {
@@ -163,6 +187,7 @@ export function createPlayer(channel) {
       hls.on(Hls.Events.MANIFEST_PARSED, () => {
         buildQuality(Hls);
         video.play().catch(() => {});
+        watchRenditions();
       });
       hls.on(Hls.Events.ERROR, (_, data) => {
         if (!data.fatal) return;
@@ -205,6 +230,7 @@ export function createPlayer(channel) {
     destroy() {
       controller.abort();
       clearInterval(timer);
+      clearInterval(renditionTimer);
       clearTimeout(retry);
       hls?.destroy();
       hls = null;
