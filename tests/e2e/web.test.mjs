@@ -37,6 +37,7 @@ describe('web app', () => {
   let A; // the streamer's page (Korean browser)
   let B; // a signed-in viewer's page (English browser)
   let C; // an anonymous viewer on a phone
+  let E; // an anonymous viewer waiting on the streamer's page before it goes live
   let deepLinks = false; // does the server answer app routes with index.html?
   let firstAccess = null;
   const unauthorized = []; // 401s the streamer's page received
@@ -154,6 +155,14 @@ describe('web app', () => {
     await B.waitForSelector(`#offline-channels a[data-channel="${viewer.username}"]`);
     await until(B, () => /\d/.test(document.getElementById('balance')?.textContent || ''));
     assert.match(await B.textContent('#balance'), /0 P/);
+
+    // Someone waits on the streamer's page: an offline card, and the chat works.
+    E = await newPage(browser, { baseURL: srv.url, locale: 'en-US' });
+    await go(E, `/c/${streamer.username}`);
+    await E.waitForSelector('#offline-card');
+    assert.match(await E.textContent('#offline-card'), new RegExp(`${streamer.username} is offline`));
+    await until(E, () => document.getElementById('chat-status')?.hidden);
+    await E.waitForSelector('#chat-invite');
   });
 
   test('dashboard: the key is hidden, revealed and copied; OBS steps; title; a publisher goes live with it', { timeout: 45_000 * SLOW }, async () => {
@@ -253,6 +262,14 @@ describe('web app', () => {
     assert.equal(await B.locator('#quality').count(), 0, 'no quality menu for a single rendition');
     assert.equal((await B.textContent('#stream-title')).trim(), streamer.title);
     assert.deepEqual(B.errors, []);
+
+    // The page that was waiting switched from the offline card to the player by itself.
+    await E.waitForSelector('#player');
+    assert.equal(await E.locator('#offline-card').count(), 0);
+    await until(E, () => document.querySelector('#video')?.currentTime > 0.5, undefined, 20_000 * SLOW);
+    assert.equal(await E.evaluate(() => document.getElementById('stream-title').textContent), streamer.title);
+    assert.deepEqual(E.errors, []);
+    await E.context().close();
   });
 
   test('two signed-in browsers chat with each other; markup in messages stays text', { timeout: 30_000 * SLOW }, async () => {
@@ -464,7 +481,7 @@ describe('web app', () => {
     await D.context().close();
   });
 
-  test('login, signup and dashboard pages pass axe at desktop and phone width (screenshots)', { timeout: 40_000 * SLOW }, async () => {
+  test('login, signup, offline channel and dashboard pages pass axe at desktop and phone width (screenshots)', { timeout: 40_000 * SLOW }, async () => {
     for (const [label, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
       const P = await newPage(browser, { baseURL: srv.url, viewport, locale: 'ko-KR' });
       await P.goto('/');
@@ -476,6 +493,12 @@ describe('web app', () => {
         await checkA11y(P, `${name} (${label})`);
         await screenshot(P, `${name}-${label}`);
       }
+      // An offline channel: the card instead of the player, the chat beside it.
+      await go(P, `/c/${viewer.username}`);
+      await P.waitForSelector('#offline-card');
+      await until(P, () => document.getElementById('chat-status')?.hidden);
+      await checkA11y(P, `offline channel (${label})`);
+      await screenshot(P, `watch-offline-${label}`);
       await P.context().close();
     }
     const P = await newPage(browser, { baseURL: srv.url, viewport: PHONE, locale: 'ko-KR' });
@@ -512,6 +535,40 @@ describe('web app', () => {
       await until(P, (want) => document.getElementById('main')?.dataset.page === want, name);
     }
     assert.equal(new URL(P.url()).search, `?next=${encodeURIComponent('/dashboard')}`);
+    assert.deepEqual(P.errors, []);
+    await P.context().close();
+  });
+
+  test('keyboard: skip link, and the user menu opens, moves and closes from the keyboard', { timeout: 20_000 * SLOW }, async () => {
+    const P = await newPage(browser, { baseURL: srv.url, locale: 'en-US' });
+    await P.goto('/');
+    await go(P, '/login');
+    await P.fill('#username', viewer.username);
+    await P.fill('#password', viewer.password);
+    await P.press('#password', 'Enter');
+    await P.waitForSelector('#user-button');
+    await P.goto('/');
+    await P.waitForSelector('#user-button');
+    await P.keyboard.press('Tab');
+    assert.equal(await P.evaluate(() => document.activeElement.id), 'skip-link');
+    await P.keyboard.press('Enter');
+    assert.equal(await P.evaluate(() => document.activeElement.id), 'main');
+    await P.focus('#user-button');
+    await P.keyboard.press('Enter');
+    await P.waitForSelector('#user-menu:not([hidden])');
+    assert.equal(await P.getAttribute('#user-button', 'aria-expanded'), 'true');
+    const focused = () => P.evaluate(() => document.activeElement.textContent.trim());
+    assert.equal(await focused(), 'My channel');
+    await P.keyboard.press('ArrowDown');
+    assert.equal(await focused(), 'Dashboard');
+    await P.keyboard.press('Escape');
+    await P.waitForSelector('#user-menu', { state: 'hidden' });
+    assert.equal(await P.evaluate(() => document.activeElement.id), 'user-button');
+    await P.keyboard.press('Enter');
+    await P.keyboard.press('ArrowDown');
+    await P.keyboard.press('Enter'); // Dashboard
+    await P.waitForURL('**/dashboard');
+    await until(P, () => document.activeElement?.tagName === 'H1');
     assert.deepEqual(P.errors, []);
     await P.context().close();
   });

@@ -41,8 +41,11 @@ export function navigate(to, { replace = false } = {}) {
   route();
 }
 
+let routedAt = null; // pathname + search of the page shown
+
 async function route() {
   const seq = ++navSeq;
+  routedAt = location.pathname + location.search;
   if (current) {
     current.controller.abort();
     try {
@@ -104,13 +107,26 @@ document.addEventListener('click', (e) => {
   if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
   const a = e.target.closest('a[href]');
   if (!a || a.target || a.hasAttribute('download')) return;
+  if (a.getAttribute('href').startsWith('#')) {
+    // In-page links (the skip link): move focus, leave the URL alone.
+    const target = document.getElementById(a.getAttribute('href').slice(1));
+    if (target) {
+      e.preventDefault();
+      if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+      target.focus();
+    }
+    return;
+  }
   const url = new URL(a.href, location.href);
   if (url.origin !== location.origin || !match(url.pathname)) return;
   e.preventDefault();
   closeMenus();
   if (url.pathname + url.search !== location.pathname + location.search) navigate(url.pathname + url.search);
 });
-window.addEventListener('popstate', route);
+// Back/forward; a change of the #fragment alone is not a new page.
+window.addEventListener('popstate', () => {
+  if (location.pathname + location.search !== routedAt) route();
+});
 
 // ---- header ----
 
