@@ -216,9 +216,40 @@ static bool etag_matches(const char *inm, const char *etag)
     return strstr(inm, etag) != NULL;
 }
 
+/* "/{prefix}{segment}" with one segment of 1..64 of [A-Za-z0-9_-] and an
+ * optional trailing '/'. */
+static bool one_segment_after(const char *path, const char *prefix)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(path, prefix, pl) != 0)
+        return false;
+    const char *p = path + pl;
+    size_t n = 0;
+    while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') ||
+           (p[n] >= '0' && p[n] <= '9') || p[n] == '_' || p[n] == '-')
+        n++;
+    return n >= 1 && n <= 64 && (p[n] == '\0' || (p[n] == '/' && p[n + 1] == '\0'));
+}
+
+/* The browser app's own pages (client-side routes): loaded or reloaded
+ * directly they get index.html, which routes in the browser. A closed list,
+ * so a missing file or a traversal attempt still gets a 404. */
+static bool app_route(const char *path)
+{
+    static const char *const pages[] = {"/login",     "/signup", "/wallet",
+                                        "/dashboard", "/rooms",  "/search"};
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        size_t n = strlen(pages[i]);
+        if (strncmp(path, pages[i], n) == 0 && (path[n] == '\0' || strcmp(path + n, "/") == 0))
+            return true;
+    }
+    return one_segment_after(path, "/c/") || one_segment_after(path, "/rooms/") ||
+           one_segment_after(path, "/overlay/");
+}
+
 void http_static_handle(struct http_request *req, void *ctx)
 {
-    http_static_serve(ctx, req, req->path);
+    http_static_serve(ctx, req, app_route(req->path) ? "/index.html" : req->path);
 }
 
 void http_static_serve(struct http_static *st, struct http_request *req, const char *rel_path)

@@ -139,6 +139,19 @@ describe('static files', () => {
   });
 
   // Nothing outside the web root can be read, however the path is spelled.
+  // The browser app routes its pages itself: loading one directly gets index.html.
+  test('app pages (/c/x, /login, ...) get index.html; other unknown paths still 404', async () => {
+    const index = (await srv.api('GET', '/')).text;
+    for (const p of ['/c/alice', '/c/alice/', '/login', '/signup/', '/wallet?payment=x&status=approved', '/dashboard', '/rooms', '/rooms/17', '/search?q=hi', '/overlay/alice']) {
+      const r = await srv.api('GET', p);
+      assert.equal(r.status, 200, p);
+      assert.equal(r.text, index, p);
+    }
+    for (const p of ['/c/', '/c/a/b', '/c/a%2Fb', '/loginx', '/c/' + 'a'.repeat(65), '/overlay/a.b', '/nope']) {
+      assert.equal((await srv.api('GET', p)).status, 404, p);
+    }
+  });
+
   test('path traversal never escapes the web root', async () => {
     const targets = [
       '/../secret.txt',
