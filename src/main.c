@@ -290,6 +290,7 @@ int main(int argc, char **argv)
         loop_set_stop_hook(&loops->loops[i], on_loop_close, &lctx[i]);
     }
     /* Renditions publish back to our own RTMP port, known only now. */
+    app.rtmp_port = rtmp_port; /* for the dashboard's OBS settings (stream-key answer) */
     if (ladder_configure(config_str(&cfg, CFG_LADDER), config_str(&cfg, CFG_FFMPEG), rtmp_port,
                          (unsigned)config_int(&cfg, CFG_TRANSCODE_MAX_CHILDREN), err,
                          sizeof err) != 0) {

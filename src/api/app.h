@@ -28,6 +28,7 @@ struct app {
     struct auth_limiter *login_by_ip;
     struct auth_revoked *revoked;      /* logged-out sessions (JWT sid) */
     struct chat_filter_holder *filter; /* banned words, for text shown in chat */
+    int rtmp_port;                     /* the RTMP port actually bound */
 };
 
 /* Loads the access-token key: the jwt-secret setting if set (>= 32 bytes),

@@ -115,7 +115,9 @@ static void key_done(void *arg)
     else if (c->rc)
         api__store_failed(c->req, c->rc);
     else
-        http_respond_json(c->req, 200, json_pack("{s:s}", "stream_key", c->key));
+        http_respond_json(
+            c->req, 200,
+            json_pack("{s:s,s:i}", "stream_key", c->key, "rtmp_port", c->app->rtmp_port));
     ctx_free(c);
 }
 

@@ -49,8 +49,10 @@ describe('channels', () => {
 
   // Public channel data never includes the secret stream key.
   test('channel endpoints do not leak stream keys', async () => {
-    const key = (await srv.api('GET', '/api/me/stream-key', undefined, alice.access)).json.stream_key;
+    const got = (await srv.api('GET', '/api/me/stream-key', undefined, alice.access)).json;
+    const key = got.stream_key;
     assert.ok(key);
+    assert.equal(got.rtmp_port, srv.rtmpPort, 'the RTMP port OBS must use');
     const list = await srv.api('GET', '/api/channels');
     const one = await srv.api('GET', `/api/channels/${alice.username}`);
     const me = await srv.api('GET', '/api/me', undefined, alice.access);
