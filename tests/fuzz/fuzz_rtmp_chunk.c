@@ -13,7 +13,11 @@
  *  3. every message fits max_message and its payload is readable; command
  *     and data messages go through the AMF0 decoder (AMF3 variants after
  *     their leading 0 byte);
- *  4. the messages, written back with rtmp_chunk_write, read back the same.
+ *  4. the messages, written back with rtmp_chunk_write, read back the same;
+ *  5. rtmp_chunk_reader_wanted, asked after every piece, is 0 on a fresh
+ *     reader and never more than two messages' worth (the rest of a chunk
+ *     and of another message); its lower-bound meaning is checked in
+ *     tests/unit/rtmp.
  * Seeds: tests/fuzz/corpus/rtmp_chunk/.
  */
 #include <stddef.h>
@@ -113,6 +117,8 @@ static int run(const uint8_t *data, size_t len, const uint16_t *splits, size_t n
                struct log *lg)
 {
     struct rtmp_chunk_reader *r = rtmp_chunk_reader_new(MAX_MESSAGE, MAX_STREAMS);
+    if (rtmp_chunk_reader_wanted(r) != 0)
+        abort();
     size_t off = 0, k = 0;
     int rc = 0;
     while (off < len) {
@@ -124,6 +130,8 @@ static int run(const uint8_t *data, size_t len, const uint16_t *splits, size_t n
         memcpy(piece, data + off, n);
         rc = rtmp_chunk_reader_feed(r, piece, n, on_message, lg);
         free(piece);
+        if (rtmp_chunk_reader_wanted(r) > 2 * MAX_MESSAGE)
+            abort();
         off += n;
         if (rc < 0)
             break;
