@@ -728,8 +728,10 @@ static void process(struct http_conn *c, const char *data, size_t len)
     /* Reading goes on while a handler works (a parked LL-HLS request):
      * stopping and restarting it costs epoll_ctl calls per request, and a
      * client that sends more meanwhile is stopped here once its bytes are
-     * kept in pending. */
-    if (!c->pending && !c->wait_write && !c->close_after)
+     * kept in pending. Not while an upgrade is decided: bytes after it
+     * belong to the new protocol and must stay in the socket until then. */
+    bool upgrading = c->inflight && c->ex && c->ex->rp.req.upgrade;
+    if (!c->pending && !c->wait_write && !c->close_after && !upgrading)
         read_start(c);
     else
         read_stop(c);
