@@ -130,6 +130,12 @@ def table(title, r):
         ok = "yes" if l["p95"] < 50 else "**no**"
         print(f"| {name} | {q} | {n:,} | {hits} | {l['p50']} | {l['p95']} | {l['p99']} | {l['max']} | {ok} |")
     print()
+    slow = sorted((p for p in r["per_query"] if p["latency_ms"].get("n")),
+                  key=lambda p: -p["latency_ms"]["p95"])[:5]
+    print("Slowest queries by p95: " + ", ".join(
+        f"`{p['q']}`{' in ' + p['room'] if p.get('room') else ''} {p['latency_ms']['p95']} ms"
+        for p in slow) + ".")
+    print()
 
 table("Latency: default mix, 1 client", runs["latency"])
 table(f"Throughput: default mix, {runs['throughput']['concurrency']} clients", runs["throughput"])

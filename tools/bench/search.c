@@ -60,7 +60,9 @@ struct query {
     long expect;   /* messages it must find, or -1 */
     char *target;  /* path and query string of its first page */
     uint64_t uses; /* requests sent in the timed run */
-    long found;    /* what the check pass found (all pages when expect > a page), -1 */
+    uint64_t hits; /* results on the pages it got in the timed run */
+    struct bench_samples ms;
+    long found; /* what the check pass found (all pages when expect > a page), -1 */
 };
 
 struct qclass {
@@ -178,6 +180,7 @@ static int add_query(struct search *s, const char *cls, const char *text, const 
     q->room = room ? xstrdup(room) : NULL;
     q->expect = expect;
     q->found = -1;
+    bench_samples_init(&q->ms, SEARCH_MAX_SAMPLES);
     q->target = page_target(s, q, 0);
     return 0;
 }
@@ -547,12 +550,14 @@ static void on_answer(struct bench_http *c, int status, const struct buf *body, 
         s->status[status < 600 ? status : 0]++;
         bench_samples_add(&s->all_ms, ms);
         bench_samples_add(&k->ms, ms);
+        bench_samples_add(&cl->q->ms, ms);
         struct page pg;
         if (!check_page(s, cl->q, 0, status, body, &pg)) {
             s->implausible++;
             k->implausible++;
         }
         k->hits += pg.n;
+        cl->q->hits += pg.n;
     }
     if (!s->run.stopping) {
         send_next(cl);
@@ -625,6 +630,16 @@ static json_t *summary_json(struct search *s, double wall, int64_t server_cpu_us
     }
     if (s->errors)
         json_object_set_new(status, "failed", json_integer((json_int_t)s->errors));
+    json_t *per_query = json_array();
+    for (unsigned i = 0; i < s->nq; i++) {
+        struct query *q = &s->q[i];
+        json_array_append_new(
+            per_query,
+            json_pack("{s:s,s:s,s:s?,s:I,s:f,s:o}", "class", s->cls[q->cls].name, "q", q->text,
+                      "room", q->room, "requests", (json_int_t)q->ms.n, "hits_per_page",
+                      q->ms.n ? round((double)q->hits / (double)q->ms.n * 10) / 10 : 0.0,
+                      "latency_ms", bench_samples_json(&q->ms)));
+    }
     json_t *counted = json_array();
     for (unsigned i = 0; i < s->nq; i++)
         if (s->q[i].expect >= 0)
@@ -645,6 +660,7 @@ static json_t *summary_json(struct search *s, double wall, int64_t server_cpu_us
         "check", "requests", (json_int_t)s->check_ms.n, "problems", (json_int_t)s->check_problems,
         "latency_ms", bench_samples_json(&s->check_ms), "counted", counted, "latency_ms",
         bench_samples_json(&s->all_ms), "classes", classes);
+    json_object_set_new(o, "per_query", per_query);
     if (server_cpu_us >= 0)
         json_object_set_new(
             o, "server",
@@ -904,6 +920,7 @@ static void cleanup(struct search *s)
         free(s->q[i].text);
         free(s->q[i].room);
         free(s->q[i].target);
+        bench_samples_free(&s->q[i].ms);
     }
     free(s->q);
     for (unsigned i = 0; i < s->ncls; i++) {
