@@ -51,7 +51,8 @@
 #define SEARCH_MAX_CLASSES 64
 #define SEARCH_TIMEOUT_MS 60000
 #define SEARCH_MAX_SAMPLES (4u * 1024 * 1024)
-#define SEARCH_CHECK_PAGES 10000 /* pages followed per query in the check pass, at most */
+#define SEARCH_CHECK_PAGES 10000     /* pages followed per query in the check pass, at most */
+#define SEARCH_MAX_FAILED_IN_ROW 100 /* transport failures in a row that end the run */
 
 struct query {
     unsigned cls;
@@ -96,6 +97,8 @@ struct search {
     uint64_t requests, in_window, errors, implausible;
     uint64_t status[600]; /* answers by HTTP status */
     uint64_t last_requests;
+    unsigned failed_in_row; /* transport failures since the last answer */
+    unsigned check_failed;  /* check-pass requests that got no answer */
     char first_problem[512];
     /* The check pass. */
     struct bench_http *check_http;
@@ -392,6 +395,11 @@ static bool check_page(struct search *s, const struct query *q, int64_t before, 
 {
     char what[256];
     *pg = (struct page){0};
+    if (status < 0) {
+        snprintf(what, sizeof what, "request failed: %s", onair_strerror(status));
+        problem(s, q, what);
+        return false;
+    }
     if (status != 200) {
         snprintf(what, sizeof what, "HTTP %d: %.120s", status,
                  body && body->data ? body->data : "");
@@ -471,6 +479,7 @@ static void on_check(struct bench_http *c, int status, const struct buf *body, v
         bench_samples_add(&s->check_ms, (double)(bench_now_us() - s->check_sent_us) / 1e3);
     struct page pg;
     bool ok = check_page(s, q, s->check_before, status, body, &pg);
+    s->check_failed += status < 0;
     s->check_found += (long)pg.n;
     if (!ok) {
         s->check_problems++;
@@ -546,7 +555,12 @@ static void on_answer(struct bench_http *c, int status, const struct buf *body, 
         char what[64];
         snprintf(what, sizeof what, "request failed: %s", onair_strerror(status));
         problem(s, cl->q, what);
+        /* A server that went away fails every request at once: don't spin
+         * on it for the rest of the run. */
+        if (++s->failed_in_row == SEARCH_MAX_FAILED_IN_ROW && !s->run.stopping)
+            bench_stop(&s->run);
     } else {
+        s->failed_in_row = 0;
         s->status[status < 600 ? status : 0]++;
         bench_samples_add(&s->all_ms, ms);
         bench_samples_add(&k->ms, ms);
@@ -955,6 +969,11 @@ int bench_scenario_search(int argc, char **argv)
     if (!s->o.quiet)
         fprintf(stderr, "search: check pass: %u queries, %" PRIu64 " problems%s%s\n", s->nq,
                 s->check_problems, s->first_problem[0] ? ": " : "", s->first_problem);
+    if (s->check_failed == s->nq) {
+        fprintf(stderr, "onair-bench search: no answer from %s (%s)\n", s->o.url, s->first_problem);
+        status = 1;
+        goto out;
+    }
 
     s->clients = xcalloc((size_t)s->o.concurrency, sizeof *s->clients);
     for (long i = 0; i < s->o.concurrency; i++) {
