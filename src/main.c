@@ -183,6 +183,7 @@ int main(int argc, char **argv)
     struct store_options sopt = {
         .data_dir = data_dir,
         .busy_timeout_ms = (int)config_int(&cfg, CFG_STORE_BUSY_TIMEOUT_MS),
+        .search_budget_ms = (int)config_int(&cfg, CFG_SEARCH_BUDGET_MS),
     };
     app.store =
         store_open(&store_sqlite_backend, &sopt, (unsigned)config_int(&cfg, CFG_STORE_THREADS),

@@ -149,7 +149,10 @@ static json_t *hit_json(const struct store_search_hit *h, struct buf *scratch)
 static void search_done(void *arg)
 {
     struct search_ctx *s = arg;
-    if (s->rc) {
+    if (s->rc == ONAIR_ETOOBIG) {
+        http_respond_error(s->req, 422, "query_too_broad",
+                           "this search would take too long; add words or pick a room");
+    } else if (s->rc) {
         api__room_failed(s->req, s->rc);
     } else {
         json_t *arr = json_array();

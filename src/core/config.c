@@ -133,6 +133,9 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_CHAT_FANOUT_DELAY_MS] = {"chat-fanout-delay-ms", CONFIG_INT, "20", 0, 100,
                                   "chat events wait up to this long for later ones, so a "
                                   "subscriber gets several per write (less CPU, more latency)"},
+    [CFG_SEARCH_BUDGET_MS] = {"search-budget-ms", CONFIG_INT, "250", 1, 60000,
+                              "a chat search working longer than this is stopped and answered "
+                              "422 query_too_broad (it would hold a database thread)"},
 };
 
 static int find(const char *name, size_t len)

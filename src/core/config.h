@@ -74,6 +74,7 @@ enum config_id {
     CFG_PUBLIC_URL,
     CFG_MAX_DONATION,
     CFG_CHAT_FANOUT_DELAY_MS,
+    CFG_SEARCH_BUDGET_MS,
     CFG__COUNT
 };
 

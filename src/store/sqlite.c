@@ -33,6 +33,7 @@
 #include "store/store.h"
 
 #include "core/alloc.h"
+#include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
 #include "store/sqlite_internal.h"
@@ -244,6 +245,7 @@ struct store_conn {
     sqlite3 *db;
     sqlite3_stmt *stmt[S__COUNT];            /* NULL until first used */
     sqlite3_stmt *extra[SQLITE_EXTRA_STMTS]; /* the other files' (sqlite_internal.h) */
+    int search_budget_ms;
 };
 
 /* ---- errors ---- */
@@ -253,6 +255,11 @@ struct store_conn {
  * later call if something ran in between, so it is logged too). */
 int sqlite__fail(struct store_conn *c, int rc, const char *op)
 {
+    if (rc == SQLITE_INTERRUPT) {
+        /* A query stopped by its work budget (search): the caller's answer. */
+        log_debug(SUBSYS, "query over its time budget", "backend=sqlite op=%s", op);
+        return ONAIR_ETOOBIG;
+    }
     char q[256];
     log_err(SUBSYS, "sqlite call failed", "backend=sqlite op=%s rc=%d err=%s", op, rc,
             log_quote(q, sizeof q, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc)));
@@ -607,6 +614,8 @@ static int conn_open(const struct store_options *opt, struct store_conn **out)
     /* Before anything touches the file, so that every lock we take waits
      * for other connections (see enable_wal for the one that doesn't). */
     sqlite3_busy_timeout(c->db, opt->busy_timeout_ms);
+    c->search_budget_ms =
+        opt->search_budget_ms > 0 ? opt->search_budget_ms : STORE_SEARCH_BUDGET_MS;
     /* Defensive mode forbids the SQL that can corrupt a database file
      * (writable_schema and the like); we never need it. */
     sqlite3_db_config(c->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
@@ -1850,7 +1859,7 @@ static int search_index(struct store_conn *c, const char *expr, const char *quer
 {
     char tag[ROOM_TAG_LEN + 1];
     if (room) {
-        bool found;
+        bool found = false;
         int err = lookup_room_tag(c, room, tag, &found, op);
         if (err || !found)
             return err;
@@ -1893,8 +1902,8 @@ static int search_window(struct store_conn *c, const char *query, const char *ro
                          int64_t before_id, size_t limit, struct store_search_hit *arr, size_t *len,
                          bool *whole, const char *op)
 {
-    int64_t lo, hi;
-    bool empty;
+    int64_t lo = 0, hi = 0;
+    bool empty = true;
     int err = short_window(c, room, before_id, &lo, &hi, &empty, op);
     *whole = !err && (empty || lo <= 0);
     if (err || empty)
@@ -1979,6 +1988,17 @@ static int short_terms(struct store_conn *c, const char *query, char **match, co
     return 0;
 }
 
+struct search_budget {
+    int64_t until_ns;
+};
+
+/* SQLite's progress callback: non-zero stops the running statement. */
+static int over_budget(void *arg)
+{
+    const struct search_budget *b = arg;
+    return clock_mono_ns() > b->until_ns;
+}
+
 static int chat_search(struct store_conn *c, const char *query, const char *room, int64_t before_id,
                        size_t limit, struct store_search_hit **out, size_t *n)
 {
@@ -1992,6 +2012,10 @@ static int chat_search(struct store_conn *c, const char *query, const char *room
         !page_ok(limit, STORE_SEARCH_PAGE_MAX))
         return ONAIR_EINVAL;
 
+    /* A search may not hold a store thread (shared with every API call)
+     * for long: past its budget SQLite stops it and the answer is ETOOBIG. */
+    struct search_budget budget = {clock_mono_ns() + c->search_budget_ms * 1000000LL};
+    sqlite3_progress_handler(c->db, 1000, over_budget, &budget);
     /* limit is at most STORE_SEARCH_PAGE_MAX: one allocation. */
     struct store_search_hit *arr = xmalloc(limit * sizeof *arr);
     size_t len = 0;
@@ -2016,6 +2040,7 @@ static int chat_search(struct store_conn *c, const char *query, const char *room
         }
         free(match);
     }
+    sqlite3_progress_handler(c->db, 0, NULL, NULL);
     if (err || len == 0) {
         free(arr);
         return err;

@@ -75,6 +75,7 @@ struct store_refresh {
 #define STORE_SEARCH_QUERY_MAX 128      /* bytes of a search query */
 #define STORE_SEARCH_SHORT_WINDOW 10000 /* events a 1-2 character query scans first */
 #define STORE_SEARCH_SHORT_TERMS 128    /* trigrams a 1-2 character query may expand to */
+#define STORE_SEARCH_BUDGET_MS 250      /* default budget of a search (store_options) */
 #define STORE_ROOM_MEMBERS_MAX 1000     /* members room_create takes besides the owner */
 #define STORE_ROOM_LIST_MAX 500         /* rooms room_list returns at most */
 #define STORE_SLOW_MAX 86400            /* slow mode, seconds */
@@ -191,6 +192,7 @@ struct store_conn;
 struct store_options {
     const char *data_dir; /* SQLite: the database lives at <data_dir>/onair.db */
     int busy_timeout_ms;  /* how long a writer waits for the lock before EIO */
+    int search_budget_ms; /* chat_search stops past this (ETOOBIG); 0: STORE_SEARCH_BUDGET_MS */
 };
 
 struct store_backend {
@@ -315,7 +317,10 @@ struct store_backend {
      * between STORE_HL_OPEN and STORE_HL_CLOSE; those two bytes never appear
      * in it otherwise (replaced by spaces). It ends early, well-formed, if
      * the markers would overflow it. Matches that differ beyond ASCII case
-     * (e.g. "É" for "é") may be found but are not marked. */
+     * (e.g. "É" for "é") may be found but are not marked.
+     * A search that works past its budget (store_options) is stopped: ETOOBIG
+     * (a string so common, or a phrase so rare among common words, that
+     * answering would hold a store thread for long). */
     int (*chat_search)(struct store_conn *c, const char *query, const char *room, int64_t before_id,
                        size_t limit, struct store_search_hit **out, size_t *n);
     /* Marks every message and donation of room that is stored now deleted

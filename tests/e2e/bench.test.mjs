@@ -175,3 +175,21 @@ test('search: on a seeded store every query class answers and every marker is fo
   assert.equal(found('뾰족섬', seed.big_room).found, 0);
   assert.equal(found('없는말이야').found, 0);
 });
+
+// A search that would hold a database thread too long is stopped and says
+// so; the same server answers ordinary searches and other requests meanwhile.
+test('search: past its budget a search answers 422 query_too_broad', { timeout: 60_000 }, async (t) => {
+  const root = makeTempDir('onair-search-budget-');
+  t.after(() => removeDir(root));
+  const data = path.join(root, 'data');
+  await bench(['chat-seed', '--data', data, '--messages', '20000', '--rooms', '20', '--seed', '3']);
+  const srv = await startServer({ t, args: ['--data', data, '--search-budget-ms', '1'] });
+  // A two-character string in no message: the newest 10,000 are scanned, far over 1 ms.
+  const slow = await srv.api('GET', `/api/search?q=${encodeURIComponent('zq')}`);
+  assert.equal(slow.status, 422, slow.text);
+  assert.equal(slow.json.error.code, 'query_too_broad');
+  assert.equal((await srv.api('GET', '/healthz')).status, 200);
+  const srv2 = await startServer({ t, args: ['--data', data] });
+  await srv.stop();
+  assert.equal((await srv2.api('GET', `/api/search?q=${encodeURIComponent('zq')}`)).status, 200);
+});
