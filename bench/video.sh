@@ -25,9 +25,14 @@ cd "$(dirname "$0")/.."
 . bench/lib/common.sh
 
 SIZES=${SIZES:-"1 10 50 200"}
-DURATION=${DURATION:-25}
+# Steady state: onair keeps about 26 s of media per stream (the window plus
+# retired segments), so its memory grows for the first ~30 s of a run and
+# the kernel's first touch of new pages (much dearer on a VM whose memory
+# was not used lately) would count as per-stream CPU. CPU is measured from
+# WARM s on, once that memory is being reused.
+DURATION=${DURATION:-60}
 VIEWERS=${VIEWERS:-2}
-WARM=${WARM:-5}
+WARM=${WARM:-32}
 # Like for like with nginx-rtmp (RTMP in, HLS out): no thumbnails (onair's
 # default runs an ffmpeg child per live channel every 15 s). Set ONAIR_ARGS=
 # to measure the defaults; helper processes count as server CPU either way.
