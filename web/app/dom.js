@@ -59,3 +59,23 @@ export function nameColor(name) {
 export function initial(name) {
   return Array.from(String(name || '?'))[0].toUpperCase();
 }
+
+/**
+ * Loads a page module's own stylesheet once (a <link> in <head>), so pages
+ * keep their CSS next to their code; resolves when it has loaded.
+ */
+const styles = new Map();
+export function useStyle(href) {
+  let p = styles.get(href);
+  if (!p) {
+    p = new Promise((resolve) => {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = href;
+      link.onload = link.onerror = () => resolve();
+      document.head.append(link);
+    });
+    styles.set(href, p);
+  }
+  return p;
+}

@@ -13,6 +13,9 @@ const dict = {
     'app.skip': '본문으로 건너뛰기',
     'nav.home': '홈',
     'nav.dashboard': '대시보드',
+    'nav.rooms': '채팅방',
+    'nav.search': '검색',
+    'user.wallet': '지갑',
     'nav.main': '주 메뉴',
     'lang.label': '언어',
     'lang.switchTo': 'English로 전환',
@@ -140,6 +143,9 @@ const dict = {
     'app.skip': 'Skip to content',
     'nav.home': 'Home',
     'nav.dashboard': 'Dashboard',
+    'nav.rooms': 'Rooms',
+    'nav.search': 'Search',
+    'user.wallet': 'Wallet',
     'nav.main': 'Main',
     'lang.label': 'Language',
     'lang.switchTo': 'Switch to Korean',
@@ -281,6 +287,14 @@ const listeners = new Set();
 // el -> {text: ref|undefined, attrs: {name: ref}}; elements carry data-i18n so
 // they can be found again.
 const registry = new WeakMap();
+
+/**
+ * Adds a page module's own strings ({ko: {...}, en: {...}}), so pages keep
+ * their texts next to their code. Keys must not collide with others'.
+ */
+export function addStrings(strings) {
+  for (const l of LANGS) Object.assign(dict[l], strings[l] || {});
+}
 
 export function getLang() {
   return lang;

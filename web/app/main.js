@@ -12,6 +12,10 @@ const routes = [
   { re: /^\/login\/?$/, load: () => import('./pages/auth.js'), mode: 'login' },
   { re: /^\/signup\/?$/, load: () => import('./pages/auth.js'), mode: 'signup' },
   { re: /^\/dashboard\/?$/, load: () => import('./pages/dashboard.js') },
+  { re: /^\/wallet\/?$/, load: () => import('./pages/wallet.js') },
+  { re: /^\/rooms\/?$/, load: () => import('./pages/rooms.js') },
+  { re: /^\/rooms\/([A-Za-z0-9_-]{1,64})\/?$/, load: () => import('./pages/rooms.js'), keys: ['room'] },
+  { re: /^\/search\/?$/, load: () => import('./pages/search.js') },
 ];
 
 const main = document.getElementById('main');
@@ -133,7 +137,9 @@ window.addEventListener('popstate', () => {
 const header = document.getElementById('site-header');
 const navHome = h('a', { href: '/', class: 'nav-link', text: T('nav.home') });
 const navDash = h('a', { href: '/dashboard', class: 'nav-link', text: T('nav.dashboard') });
-const nav = h('nav', { class: 'main-nav', 'aria-label': T('nav.main') }, navHome, navDash);
+const navRooms = h('a', { href: '/rooms', class: 'nav-link', text: T('nav.rooms') });
+const navSearch = h('a', { href: '/search', class: 'nav-link', text: T('nav.search') });
+const nav = h('nav', { class: 'main-nav', 'aria-label': T('nav.main') }, navHome, navRooms, navSearch, navDash);
 
 const langBtn = h('button', { type: 'button', class: 'lang-switch', id: 'lang-switch' });
 function renderLang() {
@@ -185,6 +191,7 @@ function renderAccount() {
     { class: 'menu', id: menuId, hidden: true },
     h('li', {}, h('a', { href: `/c/${encodeURIComponent(name)}`, text: T('user.myChannel') })),
     h('li', {}, h('a', { href: '/dashboard', text: T('nav.dashboard') })),
+    h('li', {}, h('a', { href: '/wallet', id: 'wallet-link', text: T('user.wallet') })),
     h(
       'li',
       {},
