@@ -2585,4 +2585,7 @@ const struct store_backend store_sqlite_backend = {
     .donation_totals = sqlite__donation_totals,
     .donation_top = sqlite__donation_top,
     .ledger_check = sqlite__ledger_check,
+    .overlay_key_get = sqlite__overlay_key_get,
+    .overlay_key_ensure = sqlite__overlay_key_ensure,
+    .overlay_key_set = sqlite__overlay_key_set,
 };

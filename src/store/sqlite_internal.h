@@ -1,7 +1,8 @@
 /*
  * sqlite_internal.h - what the SQLite backend's files share (sqlite__
- * prefix): sqlite.c (connections, migrations, accounts, channels, chat) and
- * sqlite_wallet.c (ledger, wallets, payments, donations).
+ * prefix): sqlite.c (connections, migrations, accounts, channels, chat),
+ * sqlite_wallet.c (ledger, wallets, payments, donations) and
+ * sqlite_overlay.c (overlay keys).
  *
  * Conventions (see the top of sqlite.c): every statement is prepared once
  * per connection and reset (sqlite__done) before its user returns; binds
@@ -19,7 +20,7 @@
 #include "store/store.h"
 
 /* Statement slots a file other than sqlite.c may use, each file its own
- * range (sqlite_wallet.c: 0..63). */
+ * range (sqlite_wallet.c: 0..47, sqlite_overlay.c: 48..63). */
 #define SQLITE_EXTRA_STMTS 64
 
 /* The prepared statement of slot for sql, prepared on first use; NULL
@@ -77,5 +78,12 @@ int sqlite__donation_totals(struct store_conn *c, int64_t to_user, int64_t *amou
 int sqlite__donation_top(struct store_conn *c, int64_t to_user, size_t limit,
                          struct store_donor **out, size_t *n);
 int sqlite__ledger_check(struct store_conn *c, struct store_ledger_report *out);
+
+/* ---- sqlite_overlay.c: the overlay-key ops of store_backend (see store.h) ---- */
+
+int sqlite__overlay_key_get(struct store_conn *c, int64_t channel_id, char *key_out);
+int sqlite__overlay_key_ensure(struct store_conn *c, int64_t channel_id, const char *key,
+                               int64_t now, char *key_out);
+int sqlite__overlay_key_set(struct store_conn *c, int64_t channel_id, const char *key, int64_t now);
 
 #endif

@@ -262,6 +262,16 @@ const char *const store__sqlite_migrations[] = {
      "CREATE INDEX donations_to ON donations(to_user, id);\n"
      "CREATE INDEX donations_from ON donations(from_user, id);\n"
      "PRAGMA user_version = 4;\n"),
+
+    /* 5: overlay keys (issue 6), one per channel at most. Kept as they are,
+     * not hashed: the owner is shown the key again, and it only lets an OBS
+     * browser source read the channel's room, which is public anyway. */
+    ("CREATE TABLE overlay_keys (\n"
+     "    channel_id INTEGER PRIMARY KEY REFERENCES channels(id),\n"
+     "    key TEXT NOT NULL UNIQUE,\n"
+     "    created_at INTEGER NOT NULL\n"
+     ") STRICT;\n"
+     "PRAGMA user_version = 5;\n"),
 };
 
 const unsigned store__sqlite_migration_count =

@@ -443,6 +443,26 @@ struct store_backend {
      * donation its chat event). Fills *out; returns 0 if it could check
      * (out->ok says whether all hold). */
     int (*ledger_check)(struct store_conn *c, struct store_ledger_report *out);
+
+    /* ---- overlays (issue 6) ----
+     *
+     * Each channel may have one overlay key (STORE_KEY_MAX bytes at most):
+     * what OBS's browser source shows the alerts and chat overlays with. It
+     * is not the stream key and grants only reading the channel's room. */
+
+    /* The channel's overlay key, copied to key_out (STORE_KEY_MAX + 1 bytes);
+     * ENOTFOUND if it has none yet. */
+    int (*overlay_key_get)(struct store_conn *c, int64_t channel_id, char *key_out);
+    /* Gives the channel `key` if it has no key yet, then copies the key it
+     * has now (`key`, or the one it already had) to key_out: two first
+     * requests at once end up with the same key. ENOTFOUND for an unknown
+     * channel, ECONFLICT if another channel holds `key`. */
+    int (*overlay_key_ensure)(struct store_conn *c, int64_t channel_id, const char *key,
+                              int64_t now, char *key_out);
+    /* Replaces (or sets) the channel's key: the old one stops matching at
+     * once. ENOTFOUND for an unknown channel, ECONFLICT if another channel
+     * holds `key`. */
+    int (*overlay_key_set)(struct store_conn *c, int64_t channel_id, const char *key, int64_t now);
 };
 
 extern const struct store_backend store_sqlite_backend;
