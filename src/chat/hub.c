@@ -242,12 +242,14 @@ static void publish(struct chat_room *r, struct bytes *frame, int64_t seq)
 }
 
 static int64_t pending_since_ns; /* writer only: when the oldest unposted event was queued */
+static int64_t last_flush_ns;    /* writer only: when publish_flush last posted */
 
 /* Posts what publish queued: one message per loop. */
 static void publish_flush(void)
 {
     pending_since_ns = 0;
     int64_t now = clock_mono_ns();
+    last_flush_ns = now;
     for (unsigned i = 0; i < hub.loops->count && i < MAX_LOOPS; i++) {
         if (pending[i].n == 0)
             continue;
@@ -256,18 +258,22 @@ static void publish_flush(void)
     }
 }
 
-/* After a group commit: post now, or (chat-fanout-delay-ms) let the events
- * of the next commits join them, so a subscriber gets several events per
- * write. Join replays need no flush first: they come from the ring, and a
- * subscriber skips any later-posted event it already has (by seq). */
+/* After a group commit: post at most once per chat-fanout-delay-ms. A quiet
+ * room's event goes out at once (the last post was long ago); under load the
+ * events of the next commits join the waiting ones, so a subscriber gets
+ * several events per write. Join replays need no flush first: they come
+ * from the ring, and a subscriber skips any later-posted event it already
+ * has (by seq). */
 static void publish_soon(void)
 {
-    if (hub.opt.fanout_delay_ms == 0) {
+    int64_t now = clock_mono_ns();
+    int64_t delay = (int64_t)hub.opt.fanout_delay_ms * 1000000LL;
+    if (delay == 0 || now - last_flush_ns >= delay) {
         publish_flush();
         return;
     }
     if (pending_since_ns == 0)
-        pending_since_ns = clock_mono_ns();
+        pending_since_ns = now;
 }
 
 /* The writer's wait: until the delayed events are due, at most 500 ms. */
@@ -275,8 +281,7 @@ static int64_t writer_wait_ns(void)
 {
     if (pending_since_ns == 0)
         return 500000000LL;
-    int64_t left =
-        pending_since_ns + (int64_t)hub.opt.fanout_delay_ms * 1000000LL - clock_mono_ns();
+    int64_t left = last_flush_ns + (int64_t)hub.opt.fanout_delay_ms * 1000000LL - clock_mono_ns();
     return left > 0 ? left : 0;
 }
 

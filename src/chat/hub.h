@@ -41,8 +41,10 @@ struct chat_options {
     unsigned rate_count; /* messages one user may send per rate_window_ms, all
                           * connections and rooms together; 0: no limit */
     uint64_t rate_window_ms;
-    uint64_t room_idle_ms;    /* a room without viewers this long is unloaded */
-    unsigned fanout_delay_ms; /* events wait this long for later ones to share writes */
+    uint64_t room_idle_ms; /* a room without viewers this long is unloaded */
+    unsigned
+        fanout_delay_ms; /* at most one fan-out post per this many ms: events of a busy
+                            room wait for later ones to share writes; a quiet room's go at once */
 };
 
 /* A connection's membership in a room; owned by the caller, on its loop. */
