@@ -259,4 +259,5 @@ void api_register(struct http_router *r, struct app *app)
     api__register_moderation(r, app);
     api__register_wallet(r, app);
     api__register_payments(r, app);
+    api__register_overlay(r, app);
 }

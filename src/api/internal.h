@@ -76,5 +76,6 @@ void api__register_search(struct http_router *r, struct app *app);
 void api__register_moderation(struct http_router *r, struct app *app);
 void api__register_wallet(struct http_router *r, struct app *app);
 void api__register_payments(struct http_router *r, struct app *app);
+void api__register_overlay(struct http_router *r, struct app *app);
 
 #endif

@@ -243,13 +243,38 @@ static bool app_route(const char *path)
         if (strncmp(path, pages[i], n) == 0 && (path[n] == '\0' || strcmp(path + n, "/") == 0))
             return true;
     }
-    return one_segment_after(path, "/c/") || one_segment_after(path, "/rooms/") ||
-           one_segment_after(path, "/overlay/");
+    return one_segment_after(path, "/c/") || one_segment_after(path, "/rooms/");
+}
+
+/* The overlays OBS shows (/overlay/{channel} and /overlay/{channel}/chat,
+ * the same segment rules) are a document of their own, without the site's
+ * header and with a transparent background. */
+static bool overlay_route(const char *path)
+{
+    static const char prefix[] = "/overlay/";
+    if (one_segment_after(path, prefix))
+        return true;
+    const char *chat = strstr(path + sizeof prefix - 1, "/chat");
+    if (!chat || (chat[5] != '\0' && strcmp(chat + 5, "/") != 0))
+        return false;
+    /* "/overlay/{segment}" then exactly "/chat" or "/chat/". */
+    char head[sizeof prefix + 65];
+    size_t n = (size_t)(chat - path);
+    if (n >= sizeof head)
+        return false;
+    memcpy(head, path, n);
+    head[n] = '\0';
+    return one_segment_after(head, prefix);
 }
 
 void http_static_handle(struct http_request *req, void *ctx)
 {
-    http_static_serve(ctx, req, app_route(req->path) ? "/index.html" : req->path);
+    const char *path = req->path;
+    if (app_route(path))
+        path = "/index.html";
+    else if (overlay_route(path))
+        path = "/overlay.html";
+    http_static_serve(ctx, req, path);
 }
 
 void http_static_serve(struct http_static *st, struct http_request *req, const char *rel_path)

@@ -29,8 +29,9 @@ void http_static_free(struct http_static *st);
 
 /* The router fallback handler; ctx is the struct http_static. The browser
  * app's pages (/login, /signup, /wallet, /dashboard, /rooms, /search, and
- * /c/{x}, /rooms/{x}, /overlay/{x} with one [A-Za-z0-9_-]{1,64} segment)
- * get index.html, since the app routes them in the browser. */
+ * /c/{x}, /rooms/{x} with one [A-Za-z0-9_-]{1,64} segment) get index.html,
+ * since the app routes them in the browser; the overlays /overlay/{x} and
+ * /overlay/{x}/chat (same segment rule) get overlay.html. */
 void http_static_handle(struct http_request *req, void *ctx);
 /* Serves rel_path ("/a/b.txt", percent-encoded like a request path) from
  * st's root, with the same checks, caching and headers. */

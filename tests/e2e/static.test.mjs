@@ -142,7 +142,7 @@ describe('static files', () => {
   // The browser app routes its pages itself: loading one directly gets index.html.
   test('app pages (/c/x, /login, ...) get index.html; other unknown paths still 404', async () => {
     const index = (await srv.api('GET', '/')).text;
-    for (const p of ['/c/alice', '/c/alice/', '/login', '/signup/', '/wallet?payment=x&status=approved', '/dashboard', '/rooms', '/rooms/17', '/search?q=hi', '/overlay/alice']) {
+    for (const p of ['/c/alice', '/c/alice/', '/login', '/signup/', '/wallet?payment=x&status=approved', '/dashboard', '/rooms', '/rooms/17', '/search?q=hi']) {
       const r = await srv.api('GET', p);
       assert.equal(r.status, 200, p);
       assert.equal(r.text, index, p);
