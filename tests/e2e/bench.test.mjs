@@ -1,4 +1,7 @@
-// Smoke runs of onair-bench's chat scenarios against the test server: each
+// Smoke runs of onair-bench's video scenarios against the test server (a
+// few seconds each): publish goes live and sends real media, hls-view and
+// video fetch every part of a live stream without an error and measure the
+// live edge. Smoke runs of its chat scenarios: each
 // a few seconds, asserting from the --json summary that every client
 // joined and every message reached every receiver once (0 lost, 0
 // duplicated), across reconnects too; of the donate scenario, whose
@@ -10,7 +13,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ONAIR_BIN, makeTempDir, removeDir, runOnairSync, startServer, test } from './lib/server.mjs';
+import { FFMPEG, runAsync, startPublisher, waitFor } from './lib/media.mjs';
+import { ONAIR_BIN, makeTempDir, newUser, removeDir, runOnairSync, startServer, test } from './lib/server.mjs';
 
 const BENCH = process.env.ONAIR_BENCH
   ? path.resolve(process.env.ONAIR_BENCH)
@@ -18,8 +22,13 @@ const BENCH = process.env.ONAIR_BENCH
 
 /** Runs onair-bench with args; resolves with the parsed JSON summary. */
 function bench(args, { timeoutMs = 30_000 } = {}) {
+  return benchRun(args, { timeoutMs }).done;
+}
+
+/** Like bench(), but returns {done} at once so the test can watch the server meanwhile. */
+function benchRun(args, { timeoutMs = 30_000 } = {}) {
   assert.ok(fs.existsSync(BENCH), `onair-bench not found at ${BENCH} (build it, or set ONAIR_BENCH)`);
-  return new Promise((resolve, reject) => {
+  const done = new Promise((resolve, reject) => {
     const child = spawn(BENCH, [...args, '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
@@ -39,7 +48,143 @@ function bench(args, { timeoutMs = 30_000 } = {}) {
       }
     });
   });
+  return { done };
 }
+
+// ---- video: publish, hls-view, video ----
+
+// One small clip for the whole file, made as bench/video.sh makes its own
+// (ffmpeg, H.264 with B-frames + AAC in FLV), at 320x180 for 2 s with 1 s
+// key frames: publishers loop it at real-time pace.
+let clipPromise = null;
+function clip() {
+  clipPromise ??= (async () => {
+    const dir = makeTempDir('onair-bench-clip-');
+    process.on('exit', () => removeDir(dir));
+    const file = path.join(dir, 'clip.flv');
+    const r = await runAsync(FFMPEG, [
+      '-hide_banner', '-loglevel', 'error', '-nostdin',
+      '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
+      '-t', '2', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '2', '-g', '30', '-keyint_min', '30',
+      '-sc_threshold', '0', '-pix_fmt', 'yuv420p', '-b:v', '300k', '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', file,
+    ]);
+    assert.equal(r.status, 0, `ffmpeg made no clip: ${r.stderr}`);
+    return file;
+  })();
+  return clipPromise;
+}
+
+/** n streamers on srv and a keys file of "KEY CHANNEL" lines for them. */
+async function streamKeys(srv, n, dir) {
+  const users = [];
+  for (let i = 0; i < n; i++) {
+    const u = await newUser(srv, 'cam');
+    u.key = (await srv.api('GET', '/api/me/stream-key', undefined, u.access)).json.stream_key;
+    users.push(u);
+  }
+  const file = path.join(dir, 'keys.txt');
+  fs.writeFileSync(file, users.map((u) => `${u.key} ${u.username}\n`).join(''));
+  return { users, file };
+}
+
+const liveChannels = async (srv) =>
+  new Set((await srv.api('GET', '/api/channels')).json.channels.filter((c) => c.live).map((c) => c.name));
+
+function assertPublished(p, n) {
+  assert.equal(p.streams, n);
+  assert.equal(p.live_until_end, n, JSON.stringify(p.per_stream));
+  assert.equal(p.refused, 0);
+  assert.equal(p.disconnected, 0);
+  assert.equal(p.dropped_frames, 0);
+  assert.ok(p.publish_start_ms.n === n && p.publish_start_ms.p50 > 0, 'Publish.Start was timed');
+  for (const s of p.per_stream) {
+    assert.equal(s.state, 'live', JSON.stringify(s));
+    // 30 fps of a clip of 100-odd KB per second, for a few seconds.
+    assert.ok(s.video_frames >= 30 && s.bytes_sent > 20_000, JSON.stringify(s));
+  }
+  assert.ok(p.bytes_sent > 0 && p.video_frames >= 30 * n);
+}
+
+function assertViewed(h, viewers) {
+  assert.equal(h.viewers, viewers);
+  assert.ok(h.parts > 0, 'parts were fetched');
+  assert.ok(h.playlist_requests >= h.parts / 10);
+  assert.ok(h.media_bytes > 0);
+  assert.equal(h.errors, 0);
+  assert.equal(h.lost, 0);
+  assert.equal(h.all_advancing, true, JSON.stringify(h.per_channel));
+  // The live edge by EXT-X-PROGRAM-DATE-TIME: a figure, and a sane one (a
+  // part or two behind at most on a quiet server, never seconds).
+  assert.ok(h.pdt_edge_ms.n > 0, 'a live-edge delay was measured');
+  assert.ok(h.pdt_edge_ms.p50 > -1000 && h.pdt_edge_ms.p50 < 3000, JSON.stringify(h.pdt_edge_ms));
+}
+
+test('publish: 2 streams go live from the clip and send media without errors', { timeout: 30_000 }, async (t) => {
+  const [srv, flv] = await Promise.all([startServer({ t }), clip()]);
+  const dir = makeTempDir('onair-bench-pub-');
+  t.after(() => removeDir(dir));
+  const { users, file } = await streamKeys(srv, 2, dir);
+  const run = benchRun([
+    'publish', '--url', `rtmp://127.0.0.1:${srv.rtmpPort}/live`, '--keys', file, '--streams', '2',
+    '--flv', flv, '--duration', '4', '--ramp', '0.5',
+  ]);
+  // While the tool publishes, the server lists both channels as live.
+  const names = users.map((u) => u.username);
+  const live = await waitFor(async () => {
+    const l = await liveChannels(srv);
+    return names.every((n) => l.has(n)) && l;
+  }, 4_000);
+  assert.ok(live, 'both channels went live');
+  const s = await run.done;
+  assert.equal(s.scenario, 'publish');
+  assertPublished(s.publish, 2);
+  assert.deepEqual(s.publish.per_stream.map((x) => x.channel), names);
+  assert.equal(s.hls, undefined);
+});
+
+test('hls-view: viewers of an ffmpeg stream fetch every part, with no errors, at the live edge', { timeout: 30_000 }, async (t) => {
+  const srv = await startServer({ t });
+  const user = await newUser(srv, 'cam');
+  const key = (await srv.api('GET', '/api/me/stream-key', undefined, user.access)).json.stream_key;
+  const pub = startPublisher(srv, key, { size: '320x180', seconds: 30, t });
+  const playlist = await waitFor(async () => {
+    const r = await srv.api('GET', `/hls/${user.username}/src/index.m3u8`);
+    return r.status === 200 && r.text.includes('#EXT-X-PART:');
+  }, 10_000, 200);
+  assert.ok(playlist, `the stream never went live; ffmpeg said: ${pub.stderr()}`);
+  const s = await bench([
+    'hls-view', '--url', `http://127.0.0.1:${srv.port}/hls`, '--channels', user.username,
+    '--viewers', '2', '--duration', '3', '--ramp', '0',
+  ]);
+  assert.equal(s.scenario, 'hls-view');
+  assert.equal(s.publish, undefined);
+  assert.equal(s.hls.mode, 'll');
+  assertViewed(s.hls, 2);
+  // 3 s of parts of ~1/3 s each for 2 viewers.
+  assert.ok(s.hls.parts >= 2 * 4, `parts: ${s.hls.parts}`);
+  assert.ok(s.hls.first_playable_ms.n === 1);
+});
+
+test('video: the tool publishes 2 streams and its viewers follow them at the live edge', { timeout: 30_000 }, async (t) => {
+  const [srv, flv] = await Promise.all([startServer({ t }), clip()]);
+  const dir = makeTempDir('onair-bench-video-');
+  t.after(() => removeDir(dir));
+  const { file } = await streamKeys(srv, 2, dir);
+  const s = await bench([
+    'video', '--rtmp', `rtmp://127.0.0.1:${srv.rtmpPort}/live`, '--hls', `http://127.0.0.1:${srv.port}/hls`,
+    '--keys', file, '--streams', '2', '--viewers-per-stream', '2', '--flv', flv, '--duration', '5',
+    '--ramp', '0.5',
+  ]);
+  assert.equal(s.scenario, 'video');
+  assertPublished(s.publish, 2);
+  assertViewed(s.hls, 4);
+  // Sharing the publisher's clock adds the exact live-edge delay (media
+  // sent -> playlist listing it) and the time to the first playable playlist.
+  assert.ok(s.hls.edge_delay_ms.n > 0, 'live-edge delay measured against the publisher');
+  assert.ok(s.hls.edge_delay_ms.p50 >= 0 && s.hls.edge_delay_ms.p50 < 3000, JSON.stringify(s.hls.edge_delay_ms));
+  assert.equal(s.hls.first_playable_ms.n, 2);
+  assert.equal(s.hls.unmapped ?? 0, 0);
+});
 
 const chatArgs = ['--chat-rate-count', '0'];
 const url = (srv) => `ws://127.0.0.1:${srv.port}`;

@@ -48,7 +48,7 @@ int bench_parse_double(const char *opt, const char *text, double min, double max
     return 0;
 }
 
-/* ---- options ---- */
+/* ---- option tables ---- */
 
 static void opts_help(const char *usage, const struct bench_opt *opts, size_t n)
 {
@@ -108,6 +108,16 @@ int bench_opts_parse(const char *scenario, const char *usage, const struct bench
             return -1;
     }
     return 0;
+}
+
+size_t bench_opts_select(const struct bench_scoped_opt *all, size_t n, unsigned sc,
+                         struct bench_opt *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (all[i].scenarios & sc)
+            out[k++] = all[i].opt;
+    return k;
 }
 
 /* ---- loopback URLs ---- */

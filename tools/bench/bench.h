@@ -84,6 +84,20 @@ struct bench_opt {
 int bench_opts_parse(const char *scenario, const char *usage, const struct bench_opt *opts,
                      size_t n, int argc, char **argv);
 
+/* One row of a table shared by several scenarios of one file: the option
+ * applies to the scenarios whose bits (the file's own enum) are in
+ * `scenarios`. Two rows may share a name for different scenarios (the same
+ * flag with its own bounds or destination in each). */
+struct bench_scoped_opt {
+    unsigned scenarios;
+    struct bench_opt opt;
+};
+
+/* Copies the options of scenario `sc` (a bit) from all[0..n) to out, which
+ * has room for n; returns how many. */
+size_t bench_opts_select(const struct bench_scoped_opt *all, size_t n, unsigned sc,
+                         struct bench_opt *out);
+
 /* Called once a second on the loop; appends the scenario's part of the
  * progress line (after "t=..s"). */
 typedef void (*bench_progress_fn)(void *arg, char *line, size_t size);

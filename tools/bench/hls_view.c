@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/err.h"
@@ -176,6 +177,20 @@ static void join(struct bench_view *v, int64_t now)
     v->have_last = true;
 }
 
+/* The wall clock now, ms since the epoch (PDT is wall-clock time). */
+static double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static void note_pdt_edge(struct bench_view *v)
+{
+    if (v->totals->pdt_edge_ms && v->pl.edge_pdt_ms > 0)
+        bench_samples_add(v->totals->pdt_edge_ms, wall_ms() - v->pl.edge_pdt_ms);
+}
+
 static void on_playlist(struct bench_http *c, int status, const struct buf *body, void *arg)
 {
     (void)c;
@@ -198,6 +213,7 @@ static void on_playlist(struct bench_http *c, int status, const struct buf *body
             return;
         }
         join(v, now);
+        note_pdt_edge(v);
         v->avail_us = now;
         next_fetch(v);
         return;
@@ -211,6 +227,7 @@ static void on_playlist(struct bench_http *c, int status, const struct buf *body
     bool any = v->mode == BENCH_VIEW_LL ? collect_parts(v, measure) : collect_segments(v, measure);
     if (any) {
         note_new(v, now);
+        note_pdt_edge(v);
         v->avail_us = now;
         next_fetch(v);
     } else if (v->mode == BENCH_VIEW_LL) {

@@ -17,6 +17,11 @@
  * segment gives a live-edge delay: the time its playlist arrived minus the
  * time the publisher sent the media time where it ends (read from its bytes:
  * fMP4 tfdt + durations, or MPEG-TS DTS). A second figure adds the fetch.
+ * Without a timeline too, each playlist that brings something new gives a
+ * live-edge delay by the wall clock when it carries
+ * EXT-X-PROGRAM-DATE-TIME: arrival minus the time where its media ends
+ * (m3u8.h), as a player's latency readout computes it (this assumes the
+ * server's and the tool's clocks agree: same machine).
  *
  * Ownership: the caller allocates the struct and fills the inputs; after
  * bench_view_stop it must stay alive until `closed`. The URL, path,
@@ -51,6 +56,7 @@ struct bench_view_totals {
     uint64_t playlist_requests, parts, segments, media_bytes, errors, lost, unmapped;
     struct bench_samples *edge_delay_ms;  /* playlist arrival - media sent */
     struct bench_samples *fetch_delay_ms; /* bytes fetched - media sent */
+    struct bench_samples *pdt_edge_ms;    /* playlist arrival - its PDT edge; NULL: none */
 };
 
 struct bench_view {

@@ -3,8 +3,10 @@
  */
 #include "m3u8.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "core/err.h"
@@ -48,6 +50,30 @@ static char *attr(char *list, const char *name)
     return NULL;
 }
 
+int bench_m3u8_parse_date(const char *text, double *out_ms)
+{
+    int y, mo, d, h, mi, used = 0;
+    double sec;
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &used) != 6 ||
+        mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
+        return -1;
+    const char *z = text + used;
+    long offset_min = 0;
+    if (*z == '+' || *z == '-') {
+        int oh, om, zn = 0;
+        if (sscanf(z + 1, "%2d:%2d%n", &oh, &om, &zn) != 2 || z[1 + zn] != '\0')
+            return -1;
+        offset_min = (*z == '-' ? -1 : 1) * (oh * 60L + om);
+    } else if (strcmp(z, "Z") != 0) {
+        return -1;
+    }
+    struct tm tm = {
+        .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi};
+    time_t t = timegm(&tm);
+    *out_ms = ((double)t - (double)offset_min * 60 + sec) * 1000.0;
+    return 0;
+}
+
 static int add_seg(struct bench_m3u8 *pl, struct bench_m3u8_seg **out)
 {
     if (pl->nsegs >= BENCH_M3U8_MAX_ITEMS)
@@ -77,6 +103,7 @@ int bench_m3u8_parse(struct bench_m3u8 *pl, char *text)
     uint64_t skipped = 0;
     unsigned pending_first = 0; /* parts not yet claimed by a segment */
     double extinf = 0;
+    double pdt_ms = 0, since_pdt_s = 0; /* the last PDT and what was listed after it */
     char *line = text;
     while (line && *line) {
         char *nl = strchr(line, '\n');
@@ -121,6 +148,10 @@ int bench_m3u8_parse(struct bench_m3u8 *pl, char *text)
                 .uri = uri, .duration = dur ? strtod(dur, NULL) : 0, .independent = ind != NULL};
         } else if (starts(line, "#EXTINF:")) {
             extinf = strtod(line + 8, NULL);
+        } else if (starts(line, "#EXT-X-PROGRAM-DATE-TIME:")) {
+            if (bench_m3u8_parse_date(line + 25, &pdt_ms) != 0)
+                pdt_ms = 0;
+            since_pdt_s = 0;
         } else if (starts(line, "#EXT-X-ENDLIST")) {
             pl->ended = true;
         } else if (line[0] != '#' && line[0] != '\0') {
@@ -134,6 +165,7 @@ int bench_m3u8_parse(struct bench_m3u8 *pl, char *text)
             s->first_part = pending_first;
             s->nparts = pl->nparts - pending_first;
             pending_first = pl->nparts;
+            since_pdt_s += extinf;
             extinf = 0;
         }
         line = nl ? nl + 1 : NULL;
@@ -147,7 +179,10 @@ int bench_m3u8_parse(struct bench_m3u8 *pl, char *text)
         s->nparts = pl->nparts - pending_first;
         for (unsigned i = 0; i < s->nparts; i++)
             s->duration += pl->parts[s->first_part + i].duration;
+        since_pdt_s += s->duration;
     }
+    if (pdt_ms > 0)
+        pl->edge_pdt_ms = pdt_ms + since_pdt_s * 1000.0;
     return 0;
 }
 

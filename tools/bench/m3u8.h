@@ -8,6 +8,11 @@
  * number is the next media sequence number. EXT-X-SKIP advances the
  * sequence by its SKIPPED-SEGMENTS. Unknown tags are ignored.
  *
+ * Live edge by the clock: edge_pdt_ms is the wall-clock time (ms since the
+ * epoch) where the playlist's media ends, read from the last
+ * EXT-X-PROGRAM-DATE-TIME plus the durations listed after it (segments,
+ * then the parts of the segment in progress); 0 without such a tag.
+ *
  * Ownership: bench_m3u8_parse writes NUL bytes into text and the result's
  * URIs point into it: keep text alive and unchanged while using them. The
  * arrays belong to the playlist struct (bench_m3u8_free; a parse reuses
@@ -44,6 +49,7 @@ struct bench_m3u8 {
     const char *map_uri; /* NULL if absent */
     bool can_block_reload;
     bool ended;
+    double edge_pdt_ms; /* 0: no EXT-X-PROGRAM-DATE-TIME */
     struct bench_m3u8_seg *segs;
     unsigned nsegs, segs_cap;
     struct bench_m3u8_part *parts;
@@ -51,6 +57,9 @@ struct bench_m3u8 {
 };
 
 int bench_m3u8_parse(struct bench_m3u8 *pl, char *text);
+/* An ISO 8601 date-time as HLS writes it (2026-11-22T08:02:01.123Z or with
+ * +hh:mm) in ms since the epoch: 0 or -1 when it is not one. */
+int bench_m3u8_parse_date(const char *text, double *out_ms);
 void bench_m3u8_free(struct bench_m3u8 *pl);
 
 #endif

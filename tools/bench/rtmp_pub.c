@@ -339,6 +339,7 @@ static void pump(struct bench_pub *p)
         media_write(p, &out, t->type, p->stream_id, (uint32_t)ts, t->body, t->len);
         p->media_bytes += t->len;
         if (t->type == RTMP_MSG_VIDEO && !t->config) {
+            p->video_frames++;
             if (t->keyframe && !p->timeline.have_key) {
                 p->timeline.have_key = true;
                 p->timeline.first_key_ms = (uint32_t)ts;

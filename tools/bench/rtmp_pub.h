@@ -64,6 +64,7 @@ struct bench_pub {
     char error[96];           /* why it was refused or lost, when it was */
     uint64_t bytes_sent;      /* everything written to the socket, handshake included */
     uint64_t media_bytes;     /* audio/video message bodies sent */
+    uint64_t video_frames;    /* video frames sent (sequence headers not counted) */
     uint64_t dropped_frames;  /* video frames skipped under congestion */
     int64_t connect_us;       /* when the TCP connect started */
     int64_t publish_start_us; /* latency: connect start -> Publish.Start; -1 until then */

@@ -8,7 +8,6 @@
  * streams do not all send their key frames in the same millisecond; a
  * unit's viewers start with its publisher and poll until it is live.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -49,7 +48,7 @@ struct video {
     struct bench_view *views; /* units * viewers, or NULL */
     int nviews;
     struct bench_view_totals totals;
-    struct bench_samples edge, fetch;
+    struct bench_samples edge, fetch, pdt_edge;
     uv_timer_t ramp;
     int started;
     uint64_t last_tx, last_parts, last_segs, last_rx;
@@ -57,213 +56,102 @@ struct video {
 
 /* ---- options ---- */
 
-enum {
-    OPT_DURATION = 256,
-    OPT_JSON,
-    OPT_QUIET,
-    OPT_STREAMS,
-    OPT_URL,
-    OPT_RTMP,
-    OPT_HLS,
-    OPT_KEYS,
-    OPT_KEY_PREFIX,
-    OPT_FLV,
-    OPT_CHANNELS,
-    OPT_VIEWERS,
-    OPT_VIEWERS_PER_STREAM,
-    OPT_MODE,
-    OPT_PLAYLIST,
-    OPT_TS_OFFSET,
-    OPT_RAMP,
-    OPT_HELP,
-};
-
-static const struct {
-    struct option opt;
-    unsigned scenarios;
-    const char *arg, *help;
-} options[] = {
-    {{"duration", 1, 0, OPT_DURATION}, 7, "SECONDS", "length of the run (default 30)"},
-    {{"json", 0, 0, OPT_JSON}, 7, NULL, "print a JSON summary on stdout"},
-    {{"quiet", 0, 0, OPT_QUIET}, 7, NULL, "no progress line"},
-    {{"streams", 1, 0, OPT_STREAMS}, SC_PUBLISH | SC_VIDEO, "N", "RTMP publishers (default 1)"},
-    {{"url", 1, 0, OPT_URL},
-     SC_PUBLISH | SC_HLS_VIEW,
-     "URL",
-     "publish: rtmp://127.0.0.1:PORT/APP; hls-view: http://127.0.0.1:PORT/hls"},
-    {{"rtmp", 1, 0, OPT_RTMP}, SC_VIDEO, "URL", "rtmp://127.0.0.1:PORT/APP"},
-    {{"hls", 1, 0, OPT_HLS}, SC_VIDEO, "URL", "http://127.0.0.1:PORT/hls"},
-    {{"keys", 1, 0, OPT_KEYS},
-     SC_PUBLISH | SC_VIDEO,
-     "FILE",
-     "one stream key per line, optionally followed by its channel name"},
-    {{"key-prefix", 1, 0, OPT_KEY_PREFIX},
-     SC_PUBLISH | SC_VIDEO,
-     "P",
-     "keys (and channels) P0 .. P<N-1> instead of --keys"},
-    {{"flv", 1, 0, OPT_FLV}, SC_PUBLISH | SC_VIDEO, "FILE", "the clip every publisher loops"},
-    {{"channels", 1, 0, OPT_CHANNELS}, SC_HLS_VIEW, "A,B,..", "channels to watch"},
-    {{"viewers", 1, 0, OPT_VIEWERS}, SC_HLS_VIEW, "N", "viewers per channel (default 1)"},
-    {{"viewers-per-stream", 1, 0, OPT_VIEWERS_PER_STREAM},
-     SC_VIDEO,
-     "V",
-     "viewers per stream (default 1; 0: publish only)"},
-    {{"mode", 1, 0, OPT_MODE},
-     SC_HLS_VIEW | SC_VIDEO,
-     "ll|plain",
-     "LL-HLS parts with blocking reload (default), or plain HLS polling"},
-    {{"playlist", 1, 0, OPT_PLAYLIST},
-     SC_HLS_VIEW | SC_VIDEO,
-     "TEMPLATE",
-     "media playlist under the HLS URL; {channel} is replaced (default {channel}/src/index.m3u8; "
-     "nginx-rtmp: {channel}.m3u8)"},
-    {{"ts-offset-ms", 1, 0, OPT_TS_OFFSET},
-     SC_VIDEO,
-     "MS",
-     "MPEG-TS DTS minus RTMP timestamp (default 700, nginx-rtmp's NGX_RTMP_HLS_DELAY)"},
-    {{"ramp", 1, 0, OPT_RAMP},
-     7,
-     "SECONDS",
-     "spread the starts of streams/channels over this long (default 2)"},
-    {{"help", 0, 0, OPT_HELP}, 7, NULL, "this text"},
-};
-#define NOPTIONS (sizeof options / sizeof options[0])
-
 static const char *sc_name(enum scenario sc)
 {
     return sc == SC_PUBLISH ? "publish" : sc == SC_HLS_VIEW ? "hls-view" : "video";
 }
 
-static void help(enum scenario sc)
-{
-    static const char *what[] = {
-        [SC_PUBLISH] = "N RTMP publishers, each looping the FLV clip at real-time pace as OBS\n"
-                       "would send it (handshake, connect, createStream, publish, wait for\n"
-                       "NetStream.Publish.Start, @setDataFrame, media). Reports bytes sent,\n"
-                       "publish-start latency and failures per stream.",
-        [SC_HLS_VIEW] = "N viewers per channel following the media playlist like hls.js: LL mode\n"
-                        "asks for the next part with a blocking reload and fetches every part;\n"
-                        "plain mode polls every target duration / 2 and fetches every segment.\n"
-                        "Reports requests, parts/segments, bytes, errors and whether every\n"
-                        "playlist kept advancing.",
-        [SC_VIDEO] = "publish + hls-view in one process, sharing a clock: adds the live-edge\n"
-                     "delay (playlist arrival - when the publisher sent the media time where the\n"
-                     "new part/segment ends) and the time from Publish.Start to the first\n"
-                     "playlist with something to play.",
-    };
-    printf("usage: onair-bench %s [options]\n\n%s\n\noptions:\n", sc_name(sc), what[sc]);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        if (!(options[i].scenarios & sc))
-            continue;
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", options[i].opt.name, options[i].arg ? " " : "",
-                 options[i].arg ? options[i].arg : "");
-        printf("  %-30s %s\n", left, options[i].help);
-    }
-}
+static const char *const usage[] = {
+    [SC_PUBLISH] = "usage: onair-bench publish --url rtmp://127.0.0.1:PORT/APP --flv FILE "
+                   "(--keys FILE | --key-prefix P) [options]\n\n"
+                   "N RTMP publishers, each looping the FLV clip at real-time pace as OBS\n"
+                   "would send it (handshake, connect, createStream, publish, wait for\n"
+                   "NetStream.Publish.Start, @setDataFrame, media). Reports bytes and frames\n"
+                   "sent, publish-start latency and failures per stream.\n",
+    [SC_HLS_VIEW] = "usage: onair-bench hls-view --url http://127.0.0.1:PORT/hls --channels A,B,.. "
+                    "[options]\n\n"
+                    "N viewers per channel following the media playlist like hls.js: LL mode\n"
+                    "asks for the next part with a blocking reload and fetches every part;\n"
+                    "plain mode polls every target duration / 2 and fetches every segment.\n"
+                    "Reports requests, parts/segments, bytes, errors, whether every playlist\n"
+                    "kept advancing, and the live-edge delay by EXT-X-PROGRAM-DATE-TIME.\n",
+    [SC_VIDEO] = "usage: onair-bench video --rtmp URL --hls URL --flv FILE "
+                 "(--keys FILE | --key-prefix P) [options]\n\n"
+                 "publish + hls-view in one process, sharing a clock: adds the live-edge\n"
+                 "delay (playlist arrival - when the publisher sent the media time where the\n"
+                 "new part/segment ends) and the time from Publish.Start to the first\n"
+                 "playlist with something to play.\n",
+};
 
 /* Returns 0, 1 (help printed) or -1 (usage error printed). */
 static int parse(enum scenario sc, int argc, char **argv, struct vopts *o)
 {
-    struct option longopts[NOPTIONS + 1];
-    for (size_t i = 0; i < NOPTIONS; i++)
-        longopts[i] = options[i].opt;
-    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
     *o = (struct vopts){.duration = 30,
                         .ramp = 2,
                         .ts_offset_ms = 700,
                         .streams = 1,
                         .viewers = 1,
                         .playlist = "{channel}/src/index.m3u8"};
-    long n;
-    int c, idx;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "onair-bench %s: unknown option or missing value: %s\n", sc_name(sc),
-                    argv[optind - 1]);
-            return -1;
-        }
-        if (!(options[idx].scenarios & sc)) {
-            fprintf(stderr, "onair-bench %s: --%s does not apply here\n", sc_name(sc),
-                    options[idx].opt.name);
-            return -1;
-        }
-        switch (c) {
-        case OPT_DURATION:
-            if (bench_parse_double("--duration", optarg, 0.1, 86400, &o->duration))
-                return -1;
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        case OPT_QUIET:
-            o->quiet = true;
-            break;
-        case OPT_STREAMS:
-            if (bench_parse_long("--streams", optarg, 1, MAX_STREAMS, &o->streams))
-                return -1;
-            break;
-        case OPT_URL:
-            if (sc == SC_PUBLISH)
-                o->rtmp_url = optarg;
-            else
-                o->hls_url = optarg;
-            break;
-        case OPT_RTMP:
-            o->rtmp_url = optarg;
-            break;
-        case OPT_HLS:
-            o->hls_url = optarg;
-            break;
-        case OPT_KEYS:
-            o->keys_file = optarg;
-            break;
-        case OPT_KEY_PREFIX:
-            o->key_prefix = optarg;
-            break;
-        case OPT_FLV:
-            o->flv = optarg;
-            break;
-        case OPT_CHANNELS:
-            o->channels = optarg;
-            break;
-        case OPT_VIEWERS:
-        case OPT_VIEWERS_PER_STREAM:
-            if (bench_parse_long(longopts[idx].name, optarg, sc == SC_VIDEO ? 0 : 1, MAX_VIEWERS,
-                                 &n))
-                return -1;
-            o->viewers = n;
-            break;
-        case OPT_MODE:
-            if (strcmp(optarg, "ll") == 0) {
-                o->mode = BENCH_VIEW_LL;
-            } else if (strcmp(optarg, "plain") == 0) {
-                o->mode = BENCH_VIEW_PLAIN;
-            } else {
-                fprintf(stderr, "onair-bench: --mode is ll or plain, not '%s'\n", optarg);
-                return -1;
-            }
-            break;
-        case OPT_PLAYLIST:
-            o->playlist = optarg;
-            break;
-        case OPT_TS_OFFSET:
-            if (bench_parse_double("--ts-offset-ms", optarg, -1e9, 1e9, &o->ts_offset_ms))
-                return -1;
-            break;
-        case OPT_RAMP:
-            if (bench_parse_double("--ramp", optarg, 0, 3600, &o->ramp))
-                return -1;
-            break;
-        case OPT_HELP:
-            help(sc);
-            return 1;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "onair-bench %s: unexpected argument '%s'\n", sc_name(sc), argv[optind]);
+    const char *mode = "ll";
+    const unsigned all = SC_PUBLISH | SC_HLS_VIEW | SC_VIDEO, pub = SC_PUBLISH | SC_VIDEO,
+                   view = SC_HLS_VIEW | SC_VIDEO;
+    const struct bench_scoped_opt table[] = {
+        {all,
+         {"duration", BENCH_OPT_DOUBLE, &o->duration, 0.1, 86400, "SECONDS",
+          "length of the run (default 30)"}},
+        {all, {"json", BENCH_OPT_FLAG, &o->json, 0, 0, NULL, "print a JSON summary on stdout"}},
+        {all, {"quiet", BENCH_OPT_FLAG, &o->quiet, 0, 0, NULL, "no progress line"}},
+        {pub,
+         {"streams", BENCH_OPT_LONG, &o->streams, 1, MAX_STREAMS, "N",
+          "RTMP publishers (default 1)"}},
+        {SC_PUBLISH,
+         {"url", BENCH_OPT_STRING, &o->rtmp_url, 0, 0, "URL", "rtmp://127.0.0.1:PORT/APP"}},
+        {SC_HLS_VIEW,
+         {"url", BENCH_OPT_STRING, &o->hls_url, 0, 0, "URL", "http://127.0.0.1:PORT/hls"}},
+        {SC_VIDEO,
+         {"rtmp", BENCH_OPT_STRING, &o->rtmp_url, 0, 0, "URL", "rtmp://127.0.0.1:PORT/APP"}},
+        {SC_VIDEO,
+         {"hls", BENCH_OPT_STRING, &o->hls_url, 0, 0, "URL", "http://127.0.0.1:PORT/hls"}},
+        {pub,
+         {"keys", BENCH_OPT_STRING, &o->keys_file, 0, 0, "FILE",
+          "one stream key per line, optionally followed by its channel name"}},
+        {pub,
+         {"key-prefix", BENCH_OPT_STRING, &o->key_prefix, 0, 0, "P",
+          "keys (and channels) P0 .. P<N-1> instead of --keys"}},
+        {pub, {"flv", BENCH_OPT_STRING, &o->flv, 0, 0, "FILE", "the clip every publisher loops"}},
+        {SC_HLS_VIEW,
+         {"channels", BENCH_OPT_STRING, &o->channels, 0, 0, "A,B,..", "channels to watch"}},
+        {SC_HLS_VIEW,
+         {"viewers", BENCH_OPT_LONG, &o->viewers, 1, MAX_VIEWERS, "N",
+          "viewers per channel (default 1)"}},
+        {SC_VIDEO,
+         {"viewers-per-stream", BENCH_OPT_LONG, &o->viewers, 0, MAX_VIEWERS, "V",
+          "viewers per stream (default 1; 0: publish only)"}},
+        {view,
+         {"mode", BENCH_OPT_STRING, &mode, 0, 0, "ll|plain",
+          "LL-HLS parts with blocking reload (default), or plain HLS polling"}},
+        {view,
+         {"playlist", BENCH_OPT_STRING, &o->playlist, 0, 0, "TEMPLATE",
+          "media playlist under the HLS URL; {channel} is replaced (default "
+          "{channel}/src/index.m3u8; nginx-rtmp: {channel}.m3u8)"}},
+        {SC_VIDEO,
+         {"ts-offset-ms", BENCH_OPT_DOUBLE, &o->ts_offset_ms, -1e9, 1e9, "MS",
+          "MPEG-TS DTS minus RTMP timestamp (default 700, nginx-rtmp's NGX_RTMP_HLS_DELAY)"}},
+        {all,
+         {"ramp", BENCH_OPT_DOUBLE, &o->ramp, 0, 3600, "SECONDS",
+          "spread the starts of streams/channels over this long (default 2)"}},
+    };
+    struct bench_opt opts[sizeof table / sizeof table[0]];
+    size_t n = bench_opts_select(table, sizeof table / sizeof table[0], sc, opts);
+    int rc = bench_opts_parse(sc_name(sc), usage[sc], opts, n, argc, argv);
+    if (rc)
+        return rc;
+    if (strcmp(mode, "ll") == 0) {
+        o->mode = BENCH_VIEW_LL;
+    } else if (strcmp(mode, "plain") == 0) {
+        o->mode = BENCH_VIEW_PLAIN;
+    } else {
+        fprintf(stderr, "onair-bench: --mode is ll or plain, not '%s'\n", mode);
         return -1;
     }
     if (o->ramp >= o->duration)
@@ -439,7 +327,7 @@ static const char *state_name(enum bench_pub_state s)
 static json_t *publish_json(struct video *v, double wall_s, struct bench_samples *start_ms)
 {
     int live_at_end = 0, refused = 0, disconnected = 0;
-    uint64_t bytes = 0, dropped = 0;
+    uint64_t bytes = 0, dropped = 0, frames = 0;
     json_t *per = json_array();
     for (int i = 0; i < v->units; i++) {
         const struct bench_pub *p = &v->pubs[i];
@@ -450,22 +338,24 @@ static json_t *publish_json(struct video *v, double wall_s, struct bench_samples
         disconnected += p->state == BENCH_PUB_DISCONNECTED;
         bytes += p->bytes_sent;
         dropped += p->dropped_frames;
+        frames += p->video_frames;
         if (p->publish_start_us >= 0)
             bench_samples_add(start_ms, (double)p->publish_start_us / 1000.0);
-        json_t *o =
-            json_pack("{s:s,s:s,s:I,s:f}", "channel", v->chans[i], "state",
-                      was_live ? "live" : state_name(p->state), "bytes_sent",
-                      (json_int_t)p->bytes_sent, "publish_start_ms",
-                      p->publish_start_us >= 0 ? (double)p->publish_start_us / 1000.0 : -1.0);
+        json_t *o = json_pack(
+            "{s:s,s:s,s:I,s:I,s:f}", "channel", v->chans[i], "state",
+            was_live ? "live" : state_name(p->state), "bytes_sent", (json_int_t)p->bytes_sent,
+            "video_frames", (json_int_t)p->video_frames, "publish_start_ms",
+            p->publish_start_us >= 0 ? (double)p->publish_start_us / 1000.0 : -1.0);
         if (p->error[0] && !was_live)
             json_object_set_new(o, "error", json_string(p->error));
         if (p->dropped_frames)
             json_object_set_new(o, "dropped_frames", json_integer((json_int_t)p->dropped_frames));
         json_array_append_new(per, o);
     }
-    return json_pack("{s:i,s:i,s:i,s:i,s:I,s:f,s:I,s:o,s:o}", "streams", v->units, "live_until_end",
-                     live_at_end, "refused", refused, "disconnected", disconnected, "bytes_sent",
-                     (json_int_t)bytes, "mbit_s", round(bytes * 8 / wall_s / 1e5) / 10,
+    return json_pack("{s:i,s:i,s:i,s:i,s:I,s:f,s:I,s:I,s:o,s:o}", "streams", v->units,
+                     "live_until_end", live_at_end, "refused", refused, "disconnected",
+                     disconnected, "bytes_sent", (json_int_t)bytes, "mbit_s",
+                     round(bytes * 8 / wall_s / 1e5) / 10, "video_frames", (json_int_t)frames,
                      "dropped_frames", (json_int_t)dropped, "publish_start_ms",
                      bench_samples_json(start_ms), "per_stream", per);
 }
@@ -515,6 +405,7 @@ static json_t *hls_json(struct video *v, double wall_s, struct bench_samples *fi
         advancing_channels, "max_gap_ms", (double)max_gap / 1000.0, "first_playable_ms",
         bench_samples_json(first_ms), "edge_delay_ms", bench_samples_json(&v->edge),
         "fetch_delay_ms", bench_samples_json(&v->fetch), "per_channel", chans);
+    json_object_set_new(o, "pdt_edge_ms", bench_samples_json(&v->pdt_edge));
     if (t->unmapped)
         json_object_set_new(o, "unmapped", json_integer((json_int_t)t->unmapped));
     return o;
@@ -573,6 +464,7 @@ static void cleanup(struct video *v)
     free(v->views);
     bench_samples_free(&v->edge);
     bench_samples_free(&v->fetch);
+    bench_samples_free(&v->pdt_edge);
     bench_clip_free(v->clip);
     uv_loop_close(&v->loop);
 }
@@ -603,6 +495,7 @@ static int run(enum scenario sc, int argc, char **argv)
     }
     bench_samples_init(&v.edge, MAX_SAMPLES);
     bench_samples_init(&v.fetch, MAX_SAMPLES);
+    bench_samples_init(&v.pdt_edge, MAX_SAMPLES);
     uv_loop_init(&v.loop);
     int status = 2;
     if (sc == SC_HLS_VIEW) {
@@ -635,6 +528,7 @@ static int run(enum scenario sc, int argc, char **argv)
     v.nviews = v.units * (int)per;
     v.totals.edge_delay_ms = &v.edge;
     v.totals.fetch_delay_ms = &v.fetch;
+    v.totals.pdt_edge_ms = &v.pdt_edge;
     if (v.nviews) {
         v.views = xcalloc((size_t)v.nviews, sizeof *v.views);
         for (int i = 0; i < v.nviews; i++) {
