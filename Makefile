@@ -2,7 +2,7 @@
 #   make run    install what is missing, build, start onair (SQLite under ./data)
 #   make test   install what is missing, build with -Werror, run every test
 #
-# Other targets: build, asan, fuzz, e2e, unit, format, bench, screenshots, clean.
+# Other targets: build, asan, fuzz, e2e, unit, format, bench, bench-report, screenshots, clean.
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -15,7 +15,7 @@ CMAKE_FLAGS ?=
 NODE_TEST_FLAGS := $(shell node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.stdout.write(a>20||(a==20&&b>=10)?"--test-concurrency=2":"")' 2>/dev/null)
 
 .PHONY: all build run test deps deps-test unit asan asan-unit e2e e2e-asan fuzz fuzz-build \
-        format clean bench screenshots
+        format clean bench bench-report screenshots
 
 all: build
 
@@ -101,6 +101,12 @@ format:
 
 bench: build
 	bench/run.sh
+
+# The plots of docs/BENCHMARKS.md (docs/plots/*.svg) from the results in
+# bench/results/; runs no benchmark.
+bench-report:
+	@scripts/deps.sh bench
+	bench/report.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -294,3 +294,8 @@ if "recover" in blocks:
     row("latency p50 / p99 (replays included)", lambda s: ms(s["latency_ms"], "p50", "p99") + " ms")
     print()
 PY
+
+# The summaries of this run's blocks into bench/results/ (committed; the
+# plots of `make bench-report` are drawn from there).
+# shellcheck disable=SC2046
+bench/report.sh collect "$OUT" $(for b in $BLOCKS; do echo "chat-$b-*"; done)

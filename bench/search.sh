@@ -146,3 +146,6 @@ print("Seeded counts checked: " + ", ".join(
     f"{c['q']}{'@' + c['room'].split(':', 1)[1] if c.get('room') else ''} {c['found']}/{c['seeded']}"
     for c in counted))
 PY
+
+# The summaries into bench/results/ (committed; `make bench-report`).
+bench/report.sh collect "$OUT" search-latency search-throughput search-adversarial

@@ -259,3 +259,8 @@ for n in $SIZES; do
   # shellcheck disable=SC2086
   table "$n" $names nginx
 done
+
+# The summaries of this run's sizes, with the server figures, into
+# bench/results/ (committed; the plots of `make bench-report` are drawn from there).
+# shellcheck disable=SC2046
+bench/report.sh collect "$OUT" $(for n in $SIZES; do echo "video-*-$n"; done)

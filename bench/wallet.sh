@@ -135,6 +135,9 @@ for r in rows:
         "%.0f%%" % s["tool"]["storm_cpu_pct"]))
 sys.exit(1 if bad else 0)
 PY
+# The summaries into bench/results/ (committed; `make bench-report`).
+# shellcheck disable=SC2046
+bench/report.sh collect "$OUT" $(for r in $ROWS; do echo "wallet-$r"; done)
 if [ "$FAILED" != 0 ]; then
   echo "bench/wallet.sh: FAILED: a check above did not hold" >&2
   exit 1

@@ -6,12 +6,17 @@
 #   scripts/deps.sh test   the above plus test tools (clang/libFuzzer, cmocka,
 #                          promtool, wrk, chromium and a Korean font for the
 #                          web app's browser tests and screenshots)
+#   scripts/deps.sh bench  the run part plus what the benchmark report needs
+#                          (gnuplot for `make bench-report`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=${1:-run}
 pkgs=(gcc make cmake pkg-config libuv1-dev libhttp-parser-dev libjansson-dev libsodium-dev
       libsqlite3-dev libssl-dev libcurl4-openssl-dev)
+if [ "$mode" = bench ]; then
+  pkgs+=(gnuplot-nox)
+fi
 if [ "$mode" = test ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl ffmpeg chromium fonts-nanum)
 fi
@@ -45,7 +50,7 @@ npm_install() {
     cp "$dir/package-lock.json" "$stamp"
   fi
 }
-npm_install web
+[ "$mode" = bench ] || npm_install web # (the report needs no web app)
 if [ "$mode" = test ]; then
   npm_install tests
 fi
