@@ -6,6 +6,7 @@ import { T, setText, formatNumber, formatDuration } from '../i18n.js';
 import { api } from '../api.js';
 import { createPlayer } from '../player.js';
 import { createChat } from '../chat.js';
+import { createDonate } from '../donate.js';
 
 const POLL_MS = 5000;
 
@@ -30,6 +31,7 @@ export async function render(ctx) {
   const liveBadge = h('span', { class: 'badge badge-live', text: T('live') });
   const viewers = h('span', { class: 'meta-item', id: 'viewer-count' });
   const uptime = h('span', { class: 'meta-item', id: 'uptime' });
+  const donate = createDonate(name);
   const info = h(
     'div',
     { class: 'stream-info' },
@@ -40,6 +42,7 @@ export async function render(ctx) {
       title,
       h('p', { class: 'stream-meta' }, h('span', { class: 'streamer-name', text: name }), liveBadge, viewers, uptime),
     ),
+    donate.node,
   );
 
   const chat = createChat(`channel:${name}`, {
@@ -125,6 +128,7 @@ export async function render(ctx) {
       clearInterval(clock);
       player?.destroy();
       chat.destroy();
+      donate.destroy();
     },
   };
 }
