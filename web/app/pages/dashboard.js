@@ -9,6 +9,7 @@ import { T, t, setText, addStrings, getLang, onLangChange, formatNumber } from '
 import { api, auth } from '../api.js';
 import { createPlayer } from '../player.js';
 import { ChatConnection } from '../chat.js';
+import { overlayPanel } from './dashboard-overlay.js';
 
 const POLL_MS = 5000;
 const DONATION_PAGE = 10;
@@ -205,7 +206,7 @@ function donationsPanel(name, signal) {
     error,
     empty,
     list,
-    h('div', { class: 'row' }, more),
+    h('div', { class: 'row dash-more-row' }, more),
   );
 
   function row(d) {
@@ -229,8 +230,9 @@ function donationsPanel(name, signal) {
     list.replaceChildren(...items.map(row));
     empty.hidden = items.length > 0 || !totals;
     more.hidden = nextBefore === null || items.length === 0;
+    more.parentElement.hidden = more.hidden;
     if (totals) {
-      totalsEl.hidden = false;
+      totalsEl.hidden = !totals.count;
       totalsEl.dataset.total = String(totals.amount);
       totalsEl.dataset.count = String(totals.count);
       setText(totalsEl, T('dash.don.totals', { amount: t('points', { n: formatNumber(totals.amount) }), count: formatNumber(totals.count) }));
@@ -627,7 +629,7 @@ export async function render(ctx) {
       'div',
       { class: 'dash-grid' },
       h('div', { class: 'dash-col' }, statusCard, keyCard, titleCard, mods.node),
-      h('div', { class: 'dash-col' }, obsCard, donations.node, top.node),
+      h('div', { class: 'dash-col' }, obsCard, overlayPanel(name, ctx.signal), donations.node, top.node),
     ),
   );
 
