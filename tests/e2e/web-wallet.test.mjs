@@ -333,6 +333,42 @@ describe('web app: wallet and donations', () => {
     assert.deepEqual(S.errors, []);
   });
 
+  test('donate: when the answer is lost, trying again donates once (same idempotency key)', { timeout: 45_000 * SLOW }, async () => {
+    const before = await balanceOf(viewer);
+    const sentBefore = (await sentBy(viewer)).length;
+    await V.goto(`/c/${streamer.username}`);
+    await until(V, () => document.getElementById('chat-status')?.hidden);
+    // The first request reaches the server, but its answer never reaches the page.
+    let dropped = 0;
+    await V.route(
+      `**/api/channels/${streamer.username}/donations`,
+      async (route) => {
+        const res = await route.fetch();
+        await res.body();
+        dropped++;
+        await route.abort('connectionreset');
+      },
+      { times: 1 },
+    );
+    await V.click('#donate-button');
+    await V.waitForSelector('#donate-dialog[open]');
+    await V.fill('#donate-amount', '100');
+    await V.fill('#donate-message', 'lost answer');
+    await V.click('#donate-submit');
+    await V.waitForSelector('#donate-error:not([hidden])');
+    assert.equal(dropped, 1);
+    assert.equal(await text(V, '#donate-error'), 'Cannot reach the server. Trying again never donates twice.');
+    assert.equal(await balanceOf(viewer), before - 100, 'the server did donate');
+    // Again: the server answers with the first donation; nothing moves twice.
+    await V.click('#donate-submit');
+    await V.waitForSelector('#donate-dialog:not([open])', { state: 'attached' });
+    assert.equal(await balanceOf(viewer), before - 100);
+    assert.equal((await sentBy(viewer)).length, sentBefore + 1);
+    await until(V, () => [...document.querySelectorAll('#chat-log .donation-msg')].filter((e) => e.textContent === 'lost answer').length === 1);
+    await until(V, (n) => document.getElementById('balance')?.textContent.includes(n), (before - 100).toLocaleString('en-US'));
+    assert.deepEqual(V.errors, []);
+  });
+
   test('wallet: "Show more" pages through long histories', { timeout: 60_000 * SLOW }, async () => {
     const u = await newUser(srv, 'many');
     await charge(srv, u.access, 100);
@@ -395,6 +431,10 @@ describe('web app: wallet and donations', () => {
     await W.goto('/wallet');
     await W.waitForSelector('#wallet-invite');
     await checkA11y(W, 'wallet, logged out (phone)');
+    // Back from the provider with the session gone: logging in keeps the outcome.
+    await W.goto('/wallet?payment=pay_abc&status=cancelled');
+    await W.waitForSelector('#wallet-invite');
+    assert.equal(await W.getAttribute('#wallet-invite a.btn-primary', 'href'), `/login?next=${encodeURIComponent('/wallet?payment=pay_abc&status=cancelled')}`);
     assert.deepEqual(V.errors, []);
     assert.deepEqual(W.errors, []);
   });

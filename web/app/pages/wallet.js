@@ -334,6 +334,8 @@ async function resultBanner(query, signal) {
 export async function render(ctx) {
   useStyle('/app/pages/wallet.css');
   if (!auth.loggedIn) {
+    // Come back here after logging in, with the payment's outcome if there is one.
+    const back = encodeURIComponent(`/wallet${location.search}`);
     const node = h(
       'div',
       { class: 'page narrow wallet' },
@@ -345,8 +347,8 @@ export async function render(ctx) {
         h(
           'div',
           { class: 'row' },
-          h('a', { class: 'btn btn-primary', href: `/login?next=${encodeURIComponent('/wallet')}`, text: T('auth.login') }),
-          h('a', { class: 'btn btn-ghost', href: `/signup?next=${encodeURIComponent('/wallet')}`, text: T('auth.signup') }),
+          h('a', { class: 'btn btn-primary', href: `/login?next=${back}`, text: T('auth.login') }),
+          h('a', { class: 'btn btn-ghost', href: `/signup?next=${back}`, text: T('auth.signup') }),
         ),
       ),
     );
