@@ -23,7 +23,6 @@
  * the latency of every delivery of the messages whose number is a multiple
  * of a stride chosen so that at most about LAT_SAMPLES values are kept.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
@@ -134,174 +133,40 @@ struct chat {
 
 /* ---- options ---- */
 
-enum {
-    OPT_TARGET = 256,
-    OPT_URL,
-    OPT_DURATION,
-    OPT_JSON,
-    OPT_QUIET,
-    OPT_CONNECTIONS,
-    OPT_RATE,
-    OPT_PROCS,
-    OPT_SOURCE_ADDRS,
-    OPT_ROOMS,
-    OPT_SUBSCRIBERS,
-    OPT_PUBLISHERS,
-    OPT_MSG_RATE,
-    OPT_CONNECT_RATE,
-    OPT_SIZE,
-    OPT_PREFIX,
-    OPT_PASSWORD,
-    OPT_SERVER_PID,
-    OPT_WARMUP,
-    OPT_DRAIN,
-    OPT_DROP_EVERY,
-    OPT_DOWN_MS,
-    OPT_HELP,
-};
-
 #define ALL (SC_CONNECT | SC_FANOUT | SC_RECOVER)
 #define FLOW (SC_FANOUT | SC_RECOVER)
-
-static const struct {
-    struct option opt;
-    unsigned scenarios;
-    const char *arg, *help;
-} options[] = {
-    {{"target", 1, 0, OPT_TARGET}, ALL, "onair|socketio", "the server's protocol (default onair)"},
-    {{"url", 1, 0, OPT_URL},
-     ALL,
-     "URL",
-     "ws://127.0.0.1:PORT[/path] (path default: /ws for onair, /socket.io/ for socketio)"},
-    {{"duration", 1, 0, OPT_DURATION},
-     ALL,
-     "SECONDS",
-     "chat-connect: how long the run holds its connections, from the start; else: how long "
-     "publishers send (default 10)"},
-    {{"json", 0, 0, OPT_JSON}, ALL, NULL, "print a JSON summary on stdout"},
-    {{"quiet", 0, 0, OPT_QUIET}, ALL, NULL, "no progress line"},
-    {{"connections", 1, 0, OPT_CONNECTIONS}, SC_CONNECT, "N", "connections (default 1000)"},
-    {{"rate", 1, 0, OPT_RATE},
-     SC_CONNECT,
-     "N",
-     "connects per second, all workers together; 0: all at once (default 0)"},
-    {{"procs", 1, 0, OPT_PROCS},
-     SC_CONNECT,
-     "P",
-     "worker processes, each with its own loop and N/P connections (default 1)"},
-    {{"source-addrs", 1, 0, OPT_SOURCE_ADDRS},
-     ALL,
-     "K",
-     "connect from 127.0.0.1 .. 127.0.0.K, round robin (ports per address are ~28k)"},
-    {{"rooms", 1, 0, OPT_ROOMS}, ALL, "R", "rooms (default 1)"},
-    {{"subscribers", 1, 0, OPT_SUBSCRIBERS},
-     FLOW,
-     "S",
-     "anonymous subscribers per room (default 100)"},
-    {{"publishers", 1, 0, OPT_PUBLISHERS},
-     FLOW,
-     "P",
-     "publishers per room (authenticated on onair; default 1)"},
-    {{"msg-rate", 1, 0, OPT_MSG_RATE},
-     FLOW,
-     "M",
-     "messages per second each publisher sends (default 10)"},
-    {{"connect-rate", 1, 0, OPT_CONNECT_RATE},
-     FLOW,
-     "N",
-     "connects per second while setting up; 0: all at once (default 5000)"},
-    {{"size", 1, 0, OPT_SIZE}, FLOW, "BYTES", "message text length (default 64, at most 500)"},
-    {{"prefix", 1, 0, OPT_PREFIX},
-     ALL,
-     "NAME",
-     "names of the users the tool signs up (onair): NAME + r<i> owns room i (channel:NAMEr<i>), "
-     "NAME + p<i> is publisher i (default bench)"},
-    {{"password", 1, 0, OPT_PASSWORD},
-     FLOW,
-     "PW",
-     "password of those users (default bench-password)"},
-    {{"server-pid", 1, 0, OPT_SERVER_PID},
-     ALL,
-     "PID",
-     "the server's process: report its CPU (utime + stime) and RSS from /proc"},
-    {{"warmup", 1, 0, OPT_WARMUP},
-     FLOW,
-     "SECONDS",
-     "sending time before the measurement window opens (default 1)"},
-    {{"drain", 1, 0, OPT_DRAIN},
-     FLOW,
-     "SECONDS",
-     "after sending, wait at most this long for what is in flight (default 5)"},
-    {{"drop-every", 1, 0, OPT_DROP_EVERY},
-     SC_RECOVER,
-     "SECONDS",
-     "mean time between one subscriber's drops (default 2)"},
-    {{"down-ms", 1, 0, OPT_DOWN_MS},
-     SC_RECOVER,
-     "MS",
-     "how long a dropped subscriber stays away before it rejoins (default 300)"},
-    {{"help", 0, 0, OPT_HELP}, ALL, NULL, "this text"},
-};
-#define NOPTIONS (sizeof options / sizeof options[0])
 
 static const char *sc_name(enum scenario sc)
 {
     return sc == SC_CONNECT ? "chat-connect" : sc == SC_FANOUT ? "chat-fanout" : "chat-recover";
 }
 
-static void help(enum scenario sc)
-{
-    static const char *what[] = {
-        [SC_CONNECT] =
-            "Holds N WebSocket connections, each anonymous and joined to a room, for --duration\n"
-            "seconds from the start: connects at --rate per second or all at once, from\n"
-            "--source-addrs addresses, in --procs worker processes. Reports connect success,\n"
-            "connect and join latency, the time until every client joined, and with\n"
-            "--server-pid the server's RSS before and after and per connection.",
-        [SC_FANOUT] =
-            "R rooms x S anonymous subscribers; P publishers per room (onair: signed-up users)\n"
-            "each send M messages/s for --duration seconds. Every message carries its\n"
-            "publisher, number and send time; receivers report delivered, lost, duplicated,\n"
-            "out of order, latency p50/p90/p99/max, onair's send-to-ack latency, deliveries/s\n"
-            "and, with --server-pid, server CPU per delivery over the measurement window.",
-        [SC_RECOVER] =
-            "Like chat-fanout, but every subscriber drops its connection now and then (about\n"
-            "every --drop-every s, abruptly) and comes back --down-ms later, rejoining where it\n"
-            "left off (onair: join with since; Socket.IO: connection state recovery). Checks\n"
-            "that nothing was lost or duplicated across the reconnects.",
-    };
-    printf("usage: onair-bench %s [options]\n\n%s\n\noptions:\n", sc_name(sc), what[sc]);
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        if (!(options[i].scenarios & sc))
-            continue;
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", options[i].opt.name, options[i].arg ? " " : "",
-                 options[i].arg ? options[i].arg : "");
-        printf("  %-30s %s\n", left, options[i].help);
-    }
-}
-
-static int parse_l(const char *name, long min, long max, long *out)
-{
-    char opt[48];
-    snprintf(opt, sizeof opt, "--%s", name);
-    return bench_parse_long(opt, optarg, min, max, out);
-}
-
-static int parse_d(const char *name, double min, double max, double *out)
-{
-    char opt[48];
-    snprintf(opt, sizeof opt, "--%s", name);
-    return bench_parse_double(opt, optarg, min, max, out);
-}
+static const char *const usage[] = {
+    [SC_CONNECT] =
+        "usage: onair-bench chat-connect --url URL [options]\n\n"
+        "Holds N WebSocket connections, each anonymous and joined to a room, for --duration\n"
+        "seconds from the start: connects at --rate per second or all at once, from\n"
+        "--source-addrs addresses, in --procs worker processes. Reports connect success,\n"
+        "connect and join latency, the time until every client joined, and with\n"
+        "--server-pid the server's RSS before and after and per connection.\n",
+    [SC_FANOUT] =
+        "usage: onair-bench chat-fanout --url URL [options]\n\n"
+        "R rooms x S anonymous subscribers; P publishers per room (onair: signed-up users)\n"
+        "each send M messages/s for --duration seconds. Every message carries its\n"
+        "publisher, number and send time; receivers report delivered, lost, duplicated,\n"
+        "out of order, latency p50/p90/p99/max, onair's send-to-ack latency, deliveries/s\n"
+        "and, with --server-pid, server CPU per delivery over the measurement window.\n",
+    [SC_RECOVER] =
+        "usage: onair-bench chat-recover --url URL [options]\n\n"
+        "Like chat-fanout, but every subscriber drops its connection now and then (about\n"
+        "every --drop-every s, abruptly) and comes back --down-ms later, rejoining where it\n"
+        "left off (onair: join with since; Socket.IO: connection state recovery). Checks\n"
+        "that nothing was lost or duplicated across the reconnects.\n",
+};
 
 /* Returns 0, 1 (help printed) or -1 (usage error printed). */
 static int parse(enum scenario sc, int argc, char **argv, struct copts *o)
 {
-    struct option longopts[NOPTIONS + 1];
-    for (size_t i = 0; i < NOPTIONS; i++)
-        longopts[i] = options[i].opt;
-    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
     *o = (struct copts){.duration = 10,
                         .warmup = 1,
                         .drain = 5,
@@ -319,97 +184,75 @@ static int parse(enum scenario sc, int argc, char **argv, struct copts *o)
                         .target = "onair",
                         .prefix = "bench",
                         .password = "bench-password"};
-    int c, idx, rc = 0;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "onair-bench %s: unknown option or missing value: %s\n", sc_name(sc),
-                    argv[optind - 1]);
-            return -1;
-        }
-        if (!(options[idx].scenarios & sc)) {
-            fprintf(stderr, "onair-bench %s: --%s does not apply here\n", sc_name(sc),
-                    options[idx].opt.name);
-            return -1;
-        }
-        const char *name = options[idx].opt.name;
-        switch (c) {
-        case OPT_TARGET:
-            o->target = optarg;
-            break;
-        case OPT_URL:
-            o->url = optarg;
-            break;
-        case OPT_DURATION:
-            rc = parse_d(name, 0.1, 3600, &o->duration);
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        case OPT_QUIET:
-            o->quiet = true;
-            break;
-        case OPT_CONNECTIONS:
-            rc = parse_l(name, 1, MAX_CLIENTS, &o->connections);
-            break;
-        case OPT_RATE:
-        case OPT_CONNECT_RATE:
-            rc = parse_d(name, 0, 1e7, &o->rate);
-            break;
-        case OPT_PROCS:
-            rc = parse_l(name, 1, MAX_PROCS, &o->procs);
-            break;
-        case OPT_SOURCE_ADDRS:
-            rc = parse_l(name, 1, 254, &o->source_addrs);
-            break;
-        case OPT_ROOMS:
-            rc = parse_l(name, 1, 1000, &o->rooms);
-            break;
-        case OPT_SUBSCRIBERS:
-            rc = parse_l(name, 0, MAX_CLIENTS, &o->subscribers);
-            break;
-        case OPT_PUBLISHERS:
-            rc = parse_l(name, 1, 1000, &o->publishers);
-            break;
-        case OPT_MSG_RATE:
-            rc = parse_d(name, 0.01, 100000, &o->msg_rate);
-            break;
-        case OPT_SIZE:
-            rc = parse_l(name, 32, 500, &o->size);
-            break;
-        case OPT_PREFIX:
-            o->prefix = optarg;
-            break;
-        case OPT_PASSWORD:
-            o->password = optarg;
-            break;
-        case OPT_SERVER_PID:
-            rc = parse_l(name, 1, 1L << 30, &o->server_pid);
-            break;
-        case OPT_WARMUP:
-            rc = parse_d(name, 0, 3600, &o->warmup);
-            break;
-        case OPT_DRAIN:
-            rc = parse_d(name, 0, 600, &o->drain);
-            break;
-        case OPT_DROP_EVERY:
-            rc = parse_d(name, 0.05, 3600, &o->drop_every);
-            break;
-        case OPT_DOWN_MS:
-            rc = parse_l(name, 0, 600000, &o->down_ms);
-            break;
-        case OPT_HELP:
-            help(sc);
-            return 1;
-        }
-        if (rc)
-            return -1;
-    }
-    if (optind < argc) {
-        fprintf(stderr, "onair-bench %s: unexpected argument '%s'\n", sc_name(sc), argv[optind]);
-        return -1;
-    }
+    const struct bench_scoped_opt table[] = {
+        {ALL,
+         {"target", BENCH_OPT_STRING, &o->target, 0, 0, "onair|socketio",
+          "the server's protocol (default onair)"}},
+        {ALL,
+         {"url", BENCH_OPT_STRING, &o->url, 0, 0, "URL",
+          "ws://127.0.0.1:PORT[/path] (path default: /ws for onair, /socket.io/ for socketio)"}},
+        {ALL,
+         {"duration", BENCH_OPT_DOUBLE, &o->duration, 0.1, 3600, "SECONDS",
+          "chat-connect: how long the run holds its connections, from the start; else: how "
+          "long publishers send (default 10)"}},
+        {ALL, {"json", BENCH_OPT_FLAG, &o->json, 0, 0, NULL, "print a JSON summary on stdout"}},
+        {ALL, {"quiet", BENCH_OPT_FLAG, &o->quiet, 0, 0, NULL, "no progress line"}},
+        {SC_CONNECT,
+         {"connections", BENCH_OPT_LONG, &o->connections, 1, MAX_CLIENTS, "N",
+          "connections (default 1000)"}},
+        {SC_CONNECT,
+         {"rate", BENCH_OPT_DOUBLE, &o->rate, 0, 1e7, "N",
+          "connects per second, all workers together; 0: all at once (default 0)"}},
+        {SC_CONNECT,
+         {"procs", BENCH_OPT_LONG, &o->procs, 1, MAX_PROCS, "P",
+          "worker processes, each with its own loop and N/P connections (default 1)"}},
+        {ALL,
+         {"source-addrs", BENCH_OPT_LONG, &o->source_addrs, 1, 254, "K",
+          "connect from 127.0.0.1 .. 127.0.0.K, round robin (ports per address are ~28k)"}},
+        {ALL, {"rooms", BENCH_OPT_LONG, &o->rooms, 1, 1000, "R", "rooms (default 1)"}},
+        {FLOW,
+         {"subscribers", BENCH_OPT_LONG, &o->subscribers, 0, MAX_CLIENTS, "S",
+          "anonymous subscribers per room (default 100)"}},
+        {FLOW,
+         {"publishers", BENCH_OPT_LONG, &o->publishers, 1, 1000, "P",
+          "publishers per room (authenticated on onair; default 1)"}},
+        {FLOW,
+         {"msg-rate", BENCH_OPT_DOUBLE, &o->msg_rate, 0.01, 100000, "M",
+          "messages per second each publisher sends (default 10)"}},
+        {FLOW,
+         {"connect-rate", BENCH_OPT_DOUBLE, &o->rate, 0, 1e7, "N",
+          "connects per second while setting up; 0: all at once (default 5000)"}},
+        {FLOW,
+         {"size", BENCH_OPT_LONG, &o->size, 32, 500, "BYTES",
+          "message text length (default 64, at most 500)"}},
+        {ALL,
+         {"prefix", BENCH_OPT_STRING, &o->prefix, 0, 0, "NAME",
+          "names of the users the tool signs up (onair): NAME + r<i> owns room i "
+          "(channel:NAMEr<i>), NAME + p<i> is publisher i (default bench)"}},
+        {FLOW,
+         {"password", BENCH_OPT_STRING, &o->password, 0, 0, "PW",
+          "password of those users (default bench-password)"}},
+        {ALL,
+         {"server-pid", BENCH_OPT_LONG, &o->server_pid, 1, 1L << 30, "PID",
+          "the server's process: report its CPU (utime + stime) and RSS from /proc"}},
+        {FLOW,
+         {"warmup", BENCH_OPT_DOUBLE, &o->warmup, 0, 3600, "SECONDS",
+          "sending time before the measurement window opens (default 1)"}},
+        {FLOW,
+         {"drain", BENCH_OPT_DOUBLE, &o->drain, 0, 600, "SECONDS",
+          "after sending, wait at most this long for what is in flight (default 5)"}},
+        {SC_RECOVER,
+         {"drop-every", BENCH_OPT_DOUBLE, &o->drop_every, 0.05, 3600, "SECONDS",
+          "mean time between one subscriber's drops (default 2)"}},
+        {SC_RECOVER,
+         {"down-ms", BENCH_OPT_LONG, &o->down_ms, 0, 600000, "MS",
+          "how long a dropped subscriber stays away before it rejoins (default 300)"}},
+    };
+    struct bench_opt opts[sizeof table / sizeof table[0]];
+    size_t n = bench_opts_select(table, sizeof table / sizeof table[0], sc, opts);
+    int rc = bench_opts_parse(sc_name(sc), usage[sc], opts, n, argc, argv);
+    if (rc)
+        return rc;
     if (!o->url) {
         fprintf(stderr, "onair-bench %s: --url is required (see --help)\n", sc_name(sc));
         return -1;

@@ -29,7 +29,6 @@
  * for all rooms and COUNT is "-" when unknown.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -728,104 +727,40 @@ static void print_text(json_t *o)
 
 /* ---- options (of chat-seed too) ---- */
 
-enum {
-    OPT_DATA = 256,
-    OPT_MESSAGES,
-    OPT_ROOMS,
-    OPT_USERS,
-    OPT_SEED,
-    OPT_URL,
-    OPT_MIX,
-    OPT_MANIFEST,
-    OPT_QUERIES,
-    OPT_CONCURRENCY,
-    OPT_DURATION,
-    OPT_SERVER_PID,
-    OPT_JSON,
-    OPT_QUIET,
-    OPT_HELP,
-};
-
 enum { SEED = BENCH_CHAT_SEED, LOAD = BENCH_SEARCH, BOTH = SEED | LOAD };
-
-static const struct {
-    struct option opt;
-    unsigned scenarios;
-    const char *arg, *help;
-} options[] = {
-    {{"data", 1, 0, OPT_DATA}, SEED, "DIR", "the data directory (created if missing)"},
-    {{"messages", 1, 0, OPT_MESSAGES}, SEED, "N", "messages to store (1000..1000000000)"},
-    {{"rooms", 1, 0, OPT_ROOMS}, SEED, "R", "rooms talked in (2..10000)"},
-    {{"users", 1, 0, OPT_USERS}, SEED, "U", "users signed up (default max(R, 1000); at least R)"},
-    {{"seed", 1, 0, OPT_SEED}, SEED, "S", "generator seed (default 1)"},
-    {{"url", 1, 0, OPT_URL}, LOAD, "URL", "the server: http://127.0.0.1:PORT (loopback only)"},
-    {{"mix", 1, 0, OPT_MIX},
-     LOAD,
-     "NAME",
-     "built-in queries: default, or adversarial (slow by nature); needs --manifest"},
-    {{"manifest", 1, 0, OPT_MANIFEST},
-     LOAD,
-     "FILE",
-     "the seed's manifest (DIR/" BENCH_SEED_MANIFEST ")"},
-    {{"queries", 1, 0, OPT_QUERIES},
-     LOAD,
-     "FILE",
-     "instead of --mix: CLASS<TAB>ROOM|*<TAB>COUNT|-<TAB>QUERY per line"},
-    {{"concurrency", 1, 0, OPT_CONCURRENCY}, LOAD, "C", "clients (default 1)"},
-    {{"duration", 1, 0, OPT_DURATION}, LOAD, "SECONDS", "length of the timed run (default 30)"},
-    {{"server-pid", 1, 0, OPT_SERVER_PID}, LOAD, "PID", "also report the server's CPU time"},
-    {{"json", 0, 0, OPT_JSON}, BOTH, NULL, "print a JSON summary on stdout"},
-    {{"quiet", 0, 0, OPT_QUIET}, BOTH, NULL, "no progress line"},
-    {{"help", 0, 0, OPT_HELP}, BOTH, NULL, "this text"},
-};
-#define NOPTIONS (sizeof options / sizeof options[0])
 
 static const char *sc_name(enum bench_search_scenario sc)
 {
     return sc == BENCH_CHAT_SEED ? "chat-seed" : "search";
 }
 
-static void help(enum bench_search_scenario sc)
-{
-    if (sc == BENCH_CHAT_SEED)
-        printf("usage: onair-bench chat-seed --data DIR --messages N --rooms R [options]\n\n"
-               "Fills DIR's database (DIR/onair.db, created and migrated as onair does) with N\n"
-               "chat messages for the search benchmark: signs up the users (each with a\n"
-               "channel), then stores the messages with chat_append in group commits, spread\n"
-               "over the channels of the first R users (Zipf: room 0 busiest): Korean and\n"
-               "English chat words, a long tail of random Hangul words and nicknames, and the\n"
-               "marker words whose counts `onair-bench search` checks. The same seed gives the\n"
-               "same messages. Writes DIR/%s last. Refuses a DIR that has a database.\n",
-               BENCH_SEED_MANIFEST);
-    else
-        printf("usage: onair-bench search --url URL (--mix NAME --manifest FILE | --queries FILE)\n"
-               "                          [options]\n\n"
-               "Sends GET /api/search?q=..&room=..&limit=%d from C keep-alive clients, one\n"
-               "request at a time each, taking the mix's queries in turn, for --duration\n"
-               "seconds. Reports latency p50/p95/p99/max per query class and overall,\n"
-               "requests/s and status counts. A check pass first asks every query once (and\n"
-               "pages known counts to the end); every answer is checked: the texts contain the\n"
-               "query, rooms and order are right, and seeded marker words are found exactly as\n"
-               "often as chat-seed put them in.\n",
-               SEARCH_LIMIT);
-    printf("\noptions:\n");
-    for (size_t i = 0; i < NOPTIONS; i++) {
-        if (!(options[i].scenarios & sc))
-            continue;
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", options[i].opt.name, options[i].arg ? " " : "",
-                 options[i].arg ? options[i].arg : "");
-        printf("  %-22s %s\n", left, options[i].help);
-    }
-}
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
-/* The option's value as a number within [min, max]: 0 or -1. */
-static int number(const char *name, long min, long max, long *out)
-{
-    char opt[32];
-    snprintf(opt, sizeof opt, "--%s", name);
-    return bench_parse_long(opt, optarg, min, max, out);
-}
+static const char seed_usage[] =
+    "usage: onair-bench chat-seed --data DIR --messages N --rooms R [options]\n\n"
+    "Fills DIR's database (DIR/onair.db, created and migrated as onair does) with N\n"
+    "chat messages for the search benchmark: signs up the users (each with a\n"
+    "channel), then stores the messages with chat_append in group commits, spread\n"
+    "over the channels of the first R users (Zipf: room 0 busiest): Korean and\n"
+    "English chat words, a long tail of random Hangul words and nicknames, and the\n"
+    "marker words whose counts `onair-bench search` checks. The same seed gives the\n"
+    "same messages. Writes DIR/" BENCH_SEED_MANIFEST " last. Refuses a DIR that has a database.\n";
+
+static const char search_usage[] =
+    "usage: onair-bench search --url URL (--mix NAME --manifest FILE | --queries FILE)\n"
+    "                          [options]\n\n"
+    "Sends GET /api/search?q=..&room=..&limit=" STR(
+        SEARCH_LIMIT) " from C keep-alive clients, one\n"
+                      "request at a time each, taking the mix's queries in turn, for --duration\n"
+                      "seconds. Reports latency p50/p95/p99/max per query class and overall,\n"
+                      "requests/s and status counts. A check pass first asks every query once "
+                      "(and\n"
+                      "pages known counts to the end); every answer is checked: the texts contain "
+                      "the\n"
+                      "query, rooms and order are right, and seeded marker words are found exactly "
+                      "as\n"
+                      "often as chat-seed put them in.\n";
 
 /* What each scenario can't run without. */
 static int required(enum bench_search_scenario sc, const struct bench_search_opts *o)
@@ -851,80 +786,51 @@ static int required(enum bench_search_scenario sc, const struct bench_search_opt
 int bench_search_parse(enum bench_search_scenario sc, int argc, char **argv,
                        struct bench_search_opts *o)
 {
-    struct option longopts[NOPTIONS + 1];
-    for (size_t i = 0; i < NOPTIONS; i++)
-        longopts[i] = options[i].opt;
-    memset(&longopts[NOPTIONS], 0, sizeof longopts[NOPTIONS]);
     *o = (struct bench_search_opts){.seed = 1, .concurrency = 1, .duration = 30, .server_pid = -1};
-    int c, idx, rc = 0;
-    optind = 1;
-    opterr = 0;
-    while (rc == 0 && (c = getopt_long(argc, argv, "", longopts, &idx)) != -1) {
-        if (c == '?' || c == ':') {
-            fprintf(stderr, "onair-bench %s: unknown option or missing value: %s\n", sc_name(sc),
-                    argv[optind - 1]);
-            return -1;
-        }
-        if (!(options[idx].scenarios & sc)) {
-            fprintf(stderr, "onair-bench %s: --%s does not apply here\n", sc_name(sc),
-                    options[idx].opt.name);
-            return -1;
-        }
-        const char *name = options[idx].opt.name;
-        switch (c) {
-        case OPT_DATA:
-            o->data = optarg;
-            break;
-        case OPT_MESSAGES:
-            rc = number(name, 1000, 1000000000L, &o->messages);
-            break;
-        case OPT_ROOMS:
-            rc = number(name, 2, 10000, &o->rooms);
-            break;
-        case OPT_USERS:
-            rc = number(name, 2, 1000000, &o->users);
-            break;
-        case OPT_SEED:
-            rc = number(name, 0, 1L << 62, &o->seed);
-            break;
-        case OPT_URL:
-            o->url = optarg;
-            break;
-        case OPT_MIX:
-            o->mix = optarg;
-            break;
-        case OPT_MANIFEST:
-            o->manifest = optarg;
-            break;
-        case OPT_QUERIES:
-            o->queries_file = optarg;
-            break;
-        case OPT_CONCURRENCY:
-            rc = number(name, 1, SEARCH_MAX_CONCURRENCY, &o->concurrency);
-            break;
-        case OPT_DURATION:
-            rc = bench_parse_double("--duration", optarg, 0.1, 86400, &o->duration);
-            break;
-        case OPT_SERVER_PID:
-            rc = number(name, 1, 1L << 30, &o->server_pid);
-            break;
-        case OPT_JSON:
-            o->json = true;
-            break;
-        case OPT_QUIET:
-            o->quiet = true;
-            break;
-        case OPT_HELP:
-            help(sc);
-            return 1;
-        }
-    }
+    const struct bench_scoped_opt table[] = {
+        {SEED,
+         {"data", BENCH_OPT_STRING, &o->data, 0, 0, "DIR",
+          "the data directory (created if missing)"}},
+        {SEED,
+         {"messages", BENCH_OPT_LONG, &o->messages, 1000, 1000000000L, "N",
+          "messages to store (1000..1000000000)"}},
+        {SEED, {"rooms", BENCH_OPT_LONG, &o->rooms, 2, 10000, "R", "rooms talked in (2..10000)"}},
+        {SEED,
+         {"users", BENCH_OPT_LONG, &o->users, 2, 1000000, "U",
+          "users signed up (default max(R, 1000); at least R)"}},
+        {SEED,
+         {"seed", BENCH_OPT_LONG, &o->seed, 0, (double)(1L << 62), "S",
+          "generator seed (default 1)"}},
+        {LOAD,
+         {"url", BENCH_OPT_STRING, &o->url, 0, 0, "URL",
+          "the server: http://127.0.0.1:PORT (loopback only)"}},
+        {LOAD,
+         {"mix", BENCH_OPT_STRING, &o->mix, 0, 0, "NAME",
+          "built-in queries: default, or adversarial (slow by nature); needs --manifest"}},
+        {LOAD,
+         {"manifest", BENCH_OPT_STRING, &o->manifest, 0, 0, "FILE",
+          "the seed's manifest (DIR/" BENCH_SEED_MANIFEST ")"}},
+        {LOAD,
+         {"queries", BENCH_OPT_STRING, &o->queries_file, 0, 0, "FILE",
+          "instead of --mix: CLASS<TAB>ROOM|*<TAB>COUNT|-<TAB>QUERY per line"}},
+        {LOAD,
+         {"concurrency", BENCH_OPT_LONG, &o->concurrency, 1, SEARCH_MAX_CONCURRENCY, "C",
+          "clients (default 1)"}},
+        {LOAD,
+         {"duration", BENCH_OPT_DOUBLE, &o->duration, 0.1, 86400, "SECONDS",
+          "length of the timed run (default 30)"}},
+        {LOAD,
+         {"server-pid", BENCH_OPT_LONG, &o->server_pid, 1, 1L << 30, "PID",
+          "also report the server's CPU time"}},
+        {BOTH, {"json", BENCH_OPT_FLAG, &o->json, 0, 0, NULL, "print a JSON summary on stdout"}},
+        {BOTH, {"quiet", BENCH_OPT_FLAG, &o->quiet, 0, 0, NULL, "no progress line"}},
+    };
+    struct bench_opt opts[sizeof table / sizeof table[0]];
+    size_t n = bench_opts_select(table, sizeof table / sizeof table[0], sc, opts);
+    int rc = bench_opts_parse(sc_name(sc), sc == BENCH_CHAT_SEED ? seed_usage : search_usage, opts,
+                              n, argc, argv);
     if (rc)
-        return -1;
-    if (optind < argc) {
-        fprintf(stderr, "onair-bench %s: unexpected argument '%s'\n", sc_name(sc), argv[optind]);
-        return -1;
-    }
+        return rc;
     return required(sc, o);
 }
 
