@@ -442,6 +442,11 @@ static void print_text(json_t *s)
                    json_real_value(json_object_get(e, "p50")),
                    json_real_value(json_object_get(e, "p95")),
                    json_real_value(json_object_get(e, "max")));
+        json_t *pe = json_object_get(h, "pdt_edge_ms");
+        if (json_integer_value(json_object_get(pe, "n")))
+            printf("live edge by PROGRAM-DATE-TIME: p50 %.1f ms, p95 %.1f ms\n",
+                   json_real_value(json_object_get(pe, "p50")),
+                   json_real_value(json_object_get(pe, "p95")));
         if (json_integer_value(json_object_get(f, "n")))
             printf("first playable playlist: p50 %.0f ms, max %.0f ms\n",
                    json_real_value(json_object_get(f, "p50")),
