@@ -197,7 +197,7 @@ describe('web app: wallet and donations', () => {
     assert.equal(await text(V, '#donate-balance'), 'Your balance: 5,000 P');
     await V.keyboard.press('Escape');
     await V.waitForSelector('#donate-dialog:not([open])', { state: 'attached' });
-    assert.equal(await V.evaluate(() => document.activeElement?.id), 'donate-button');
+    await until(V, () => document.activeElement?.id === 'donate-button');
 
     // By keyboard: Enter opens it again.
     await V.keyboard.press('Enter');
@@ -216,7 +216,7 @@ describe('web app: wallet and donations', () => {
     // Two quick clicks: one donation.
     await V.dblclick('#donate-submit');
     await V.waitForSelector('#donate-dialog:not([open])', { state: 'attached' });
-    assert.equal(await V.evaluate(() => document.activeElement?.id), 'donate-button');
+    await until(V, () => document.activeElement?.id === 'donate-button');
     await until(V, () => /You donated 1,000 P to/.test(document.getElementById('donate-done')?.textContent || ''));
 
     // Highlighted in the chat of the viewer, the anonymous viewer and the streamer.
