@@ -229,4 +229,122 @@ describe('web overlays', () => {
     assert.deepEqual(page.errors, []);
     await page.context().close();
   });
+
+  // ?tts=1 reads each alert aloud; a browser without speech still shows alerts.
+  test('tts: alerts are spoken with speechSynthesis, and still shown where it is missing', { timeout: 40_000 * SLOW }, async () => {
+    const page = await newPage(browser, { baseURL: srv.url });
+    // A recording stand-in for the voice (headless chromium has none).
+    await page.addInitScript(() => {
+      window.spoken = [];
+      window.SpeechSynthesisUtterance = class {
+        constructor(text) {
+          this.text = text;
+        }
+      };
+      Object.defineProperty(window, 'speechSynthesis', {
+        value: {
+          speak(u) {
+            window.spoken.push({ text: u.text, lang: u.lang });
+            setTimeout(() => u.onend?.(), 50);
+          },
+          cancel() {},
+        },
+      });
+    });
+    await page.goto(`${overlay.alerts_url}&duration=1000&tts=1`);
+    await joined(page);
+    const r = await donate(srv, giver.access, streamer.username, 2000, { message: 'read me out loud' });
+    assert.equal(r.status, 201, r.text);
+    await page.locator(`.ov-alert[data-seq="${r.json.donation.chat_seq}"]`).waitFor({ state: 'visible' });
+    const spoken = await until(page, () => window.spoken.length > 0 && window.spoken);
+    assert.deepEqual(spoken, [{ text: `${giver.username} donated 2,000 P. read me out loud`, lang: 'en-US' }]);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+
+    const bare = await newPage(browser, { baseURL: srv.url });
+    await bare.addInitScript(() => {
+      delete window.speechSynthesis;
+      delete window.SpeechSynthesisUtterance;
+      Object.defineProperty(window, 'speechSynthesis', { value: undefined });
+    });
+    await bare.goto(`${overlay.alerts_url}&duration=1000&tts=1`);
+    await joined(bare);
+    const r2 = await donate(srv, giver.access, streamer.username, 3000, { message: 'no voice here' });
+    assert.equal(r2.status, 201, r2.text);
+    const a = bare.locator(`.ov-alert[data-seq="${r2.json.donation.chat_seq}"]`);
+    await a.waitFor({ state: 'visible' });
+    assert.equal(await a.locator('.ov-alert-msg').textContent(), 'no voice here');
+    await a.waitFor({ state: 'detached' });
+    assert.deepEqual(bare.errors, []);
+    await bare.context().close();
+  });
+
+  // The streamer finds the URLs on their dashboard; the one they copy works.
+  test('dashboard: the overlay panel shows working URLs (key hidden until revealed, copy, rotate with confirmation); axe', { timeout: 60_000 * SLOW }, async () => {
+    const page = await newPage(browser, { baseURL: srv.url, permissions: ['clipboard-read', 'clipboard-write'] });
+    await page.goto('/login');
+    await page.waitForSelector('#login-form');
+    await page.fill('#username', streamer.username);
+    await page.fill('#password', streamer.password);
+    await page.click('#login-form button[type=submit]');
+    await page.waitForSelector('#user-button');
+    await page.goto('/dashboard');
+    const panel = page.locator('#overlay-panel');
+    await panel.waitFor({ state: 'visible' });
+    assert.match(await panel.locator('h2').textContent(), /Overlay/);
+    assert.match(await page.locator('#overlay-hint').textContent(), /Browser.*800×600/);
+    const alertsInput = page.locator('#overlay-alerts-url');
+    await until(page, () => document.getElementById('overlay-alerts-url')?.value.length > 0);
+    // Masked until revealed: the key is nowhere on screen.
+    const masked = await alertsInput.inputValue();
+    assert.ok(masked.startsWith(`${srv.url}/overlay/${streamer.username}?key=`), masked);
+    assert.ok(!masked.includes(overlay.key), 'the key is hidden');
+    assert.ok(!(await page.locator('#overlay-chat-url').inputValue()).includes(overlay.key));
+    assert.ok(!(await panel.textContent()).includes(overlay.key));
+    // Labelled controls, keyboard reachable.
+    assert.equal(await page.locator('label[for="overlay-alerts-url"]').textContent(), 'Donation alerts URL');
+    await page.focus('#overlay-reveal');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.getAttribute('#overlay-reveal', 'aria-pressed'), 'true');
+    const alertsUrl = await alertsInput.inputValue();
+    assert.equal(alertsUrl, srv.url + overlay.alerts_url);
+    assert.equal(await page.locator('#overlay-chat-url').inputValue(), srv.url + overlay.chat_url);
+    // Copy gives the full URL, also while masked.
+    await page.click('#overlay-reveal');
+    await page.click('#overlay-chat-url-copy');
+    await until(page, () => !document.getElementById('overlay-status').hidden);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), srv.url + overlay.chat_url);
+    await checkA11y(page, 'dashboard with the overlay panel');
+    await panel.scrollIntoViewIfNeeded();
+    await screenshot(page, 'dashboard-overlay-panel');
+
+    // The URL opened as OBS would: it connects and shows a donation.
+    const obs = await newPage(browser, { baseURL: srv.url });
+    await obs.goto(alertsUrl);
+    await joined(obs);
+    const d = await donate(srv, giver.access, streamer.username, 4321, { message: 'from the dashboard URL' });
+    assert.equal(d.status, 201, d.text);
+    await obs.locator(`.ov-alert[data-seq="${d.json.donation.chat_seq}"]`).waitFor({ state: 'visible' });
+    assert.deepEqual(obs.errors, []);
+    await obs.context().close();
+
+    // A new key: asked first; cancel changes nothing.
+    await page.click('#overlay-rotate');
+    await page.locator('#overlay-rotate-confirm').waitFor({ state: 'visible' });
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'overlay-rotate-no');
+    await page.click('#overlay-rotate-no');
+    assert.equal(await page.locator('#overlay-rotate-confirm').isHidden(), true);
+    assert.equal((await srv.api('GET', `/api/overlay/${streamer.username}?key=${overlay.key}`)).status, 200);
+    await page.click('#overlay-rotate');
+    await page.click('#overlay-rotate-yes');
+    await until(page, () => /New overlay key/.test(document.getElementById('overlay-status').textContent));
+    await page.click('#overlay-reveal');
+    const fresh = await alertsInput.inputValue();
+    assert.notEqual(fresh, alertsUrl);
+    const newKey = new URL(fresh).searchParams.get('key');
+    assert.equal((await srv.api('GET', `/api/overlay/${streamer.username}?key=${newKey}`)).status, 200);
+    assert.equal((await srv.api('GET', `/api/overlay/${streamer.username}?key=${overlay.key}`)).status, 403);
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
 });

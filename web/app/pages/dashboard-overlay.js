@@ -1,0 +1,165 @@
+// The dashboard's "Overlay" panel: the two URLs for OBS's Browser Source
+// (donation alerts and chat) with the absolute origin, copy buttons, the
+// overlay key masked until revealed, and a new key after a confirmation
+// (GET /api/channels/{name}/overlay, POST .../overlay/rotate).
+
+import '../overlay/strings.js';
+import { h } from '../dom.js';
+import { T, setText } from '../i18n.js';
+import { api } from '../api.js';
+
+const MASK = '•'.repeat(12);
+
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    // No clipboard API (plain http on a LAN address): the old way.
+    const ta = h('textarea', { class: 'visually-hidden', 'aria-hidden': 'true' });
+    ta.value = text;
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try {
+      ok = document.execCommand('copy');
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+    return ok;
+  }
+}
+
+/**
+ * The panel for channel `name` (the signed-in owner's). It fills itself in
+ * once the key has loaded; signal (optional) aborts that load.
+ */
+export function overlayPanel(name, signal) {
+  let urls = null; // {alerts, chat}: absolute, with the key
+  let shown = false;
+
+  const status = h('p', { class: 'form-ok', id: 'overlay-status', role: 'status', hidden: true });
+  const loading = h('p', { class: 'field-hint', id: 'overlay-loading', text: T('overlay.dash.loading') });
+
+  function field(id, label, copyLabel, which) {
+    const input = h('input', {
+      id,
+      type: 'text',
+      readonly: true,
+      class: 'mono',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-describedby': 'overlay-key-help',
+    });
+    const btn = h('button', { type: 'button', class: 'btn btn-secondary', id: `${id}-copy`, text: T('overlay.dash.copy'), 'aria-label': copyLabel, disabled: true });
+    btn.addEventListener('click', async () => {
+      if (!urls) return;
+      const ok = await copy(urls[which]);
+      setText(status, ok ? T('overlay.dash.copied') : T('overlay.dash.copyFailed'));
+      status.hidden = false;
+      clearTimeout(btn.timer);
+      btn.timer = setTimeout(() => (status.hidden = true), 3000);
+    });
+    const node = h('div', { class: 'field' }, h('label', { for: id, text: label }), h('div', { class: 'key-row' }, input, btn));
+    return { node, input, btn, which };
+  }
+
+  const fields = [
+    field('overlay-alerts-url', T('overlay.dash.alerts'), T('overlay.dash.copyAlerts'), 'alerts'),
+    field('overlay-chat-url', T('overlay.dash.chat'), T('overlay.dash.copyChat'), 'chat'),
+  ];
+
+  const reveal = h('button', {
+    type: 'button',
+    class: 'btn btn-secondary',
+    id: 'overlay-reveal',
+    'aria-pressed': 'false',
+    'aria-controls': 'overlay-alerts-url overlay-chat-url',
+    text: T('overlay.dash.reveal'),
+    disabled: true,
+  });
+  const rotate = h('button', { type: 'button', class: 'btn btn-danger-ghost', id: 'overlay-rotate', text: T('overlay.dash.rotate'), disabled: true });
+  const yes = h('button', { type: 'button', class: 'btn btn-danger', id: 'overlay-rotate-yes', text: T('overlay.dash.rotateYes') });
+  const no = h('button', { type: 'button', class: 'btn btn-ghost', id: 'overlay-rotate-no', text: T('overlay.dash.cancel') });
+  const confirmBox = h(
+    'div',
+    { class: 'confirm', id: 'overlay-rotate-confirm', hidden: true, role: 'group', 'aria-labelledby': 'overlay-rotate-q' },
+    h('p', { id: 'overlay-rotate-q', text: T('overlay.dash.rotateConfirm') }),
+    h('div', { class: 'row' }, yes, no),
+  );
+
+  /** Shows the URLs, the key masked unless revealed. */
+  function show() {
+    for (const f of fields) {
+      const full = urls?.[f.which] || '';
+      f.input.value = shown ? full : full.replace(/key=.*$/, `key=${MASK}`);
+      f.btn.disabled = !urls;
+    }
+    reveal.disabled = rotate.disabled = !urls;
+  }
+
+  function take(overlay) {
+    urls = { alerts: location.origin + overlay.alerts_url, chat: location.origin + overlay.chat_url };
+    show();
+  }
+
+  reveal.addEventListener('click', () => {
+    shown = !shown;
+    reveal.setAttribute('aria-pressed', String(shown));
+    setText(reveal, shown ? T('overlay.dash.hide') : T('overlay.dash.reveal'));
+    show();
+  });
+  rotate.addEventListener('click', () => {
+    confirmBox.hidden = false;
+    no.focus();
+  });
+  no.addEventListener('click', () => {
+    confirmBox.hidden = true;
+    rotate.focus();
+  });
+  yes.addEventListener('click', async () => {
+    yes.disabled = true;
+    const r = await api('POST', `/api/channels/${encodeURIComponent(name)}/overlay/rotate`);
+    yes.disabled = false;
+    confirmBox.hidden = true;
+    if (r.ok) {
+      take(r.data.overlay);
+      setText(status, T('overlay.dash.rotated'));
+    } else {
+      setText(status, T('overlay.dash.failed', { msg: r.error?.message || '' }));
+    }
+    status.hidden = false;
+    rotate.focus();
+  });
+
+  const node = h(
+    'section',
+    { class: 'panel', id: 'overlay-panel', 'aria-labelledby': 'overlay-heading' },
+    h('h2', { id: 'overlay-heading', text: T('overlay.dash.heading') }),
+    h('p', { class: 'field-hint', id: 'overlay-hint', style: 'margin-bottom: 12px', text: T('overlay.dash.hint') }),
+    loading,
+    fields.map((f) => f.node),
+    h('p', { class: 'field-hint', id: 'overlay-key-help', text: T('overlay.dash.keyHelp') }),
+    h('div', { class: 'row' }, reveal, rotate),
+    confirmBox,
+    status,
+    h('p', { class: 'field-hint', text: T('overlay.dash.options') }),
+  );
+  show();
+
+  api('GET', `/api/channels/${encodeURIComponent(name)}/overlay`, undefined, { signal })
+    .then((r) => {
+      if (r.ok) {
+        loading.remove();
+        take(r.data.overlay);
+      } else {
+        setText(loading, T('overlay.dash.failed', { msg: r.error?.message || '' }));
+      }
+    })
+    .catch(() => {
+      /* aborted: the page was left */
+    });
+
+  return node;
+}
