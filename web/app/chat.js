@@ -2,10 +2,57 @@
 // then live events over /ws (join with `since`, so a reconnect replays what
 // was missed and nothing shows twice), auto-scroll that pauses while the
 // reader is scrolled up, and the composer with clear errors.
+//
+// Moderators (the channel's owner, the moderators they appointed, a user
+// room's owner) get actions on each message: shown on hover and on keyboard
+// focus, and behind a visible "…" button on touch screens and phones. They
+// call the REST moderation endpoints; their outcome goes to the chat's
+// moderation status line. A chat opened with a seq (?seq=N in the address,
+// or opts.jumpSeq) loads the history around that message and scrolls to it.
 
-import { h, nameColor } from './dom.js';
-import { T, setText, formatNumber } from './i18n.js';
+import { h, nameColor, useStyle } from './dom.js';
+import { T, setText, formatNumber, addStrings } from './i18n.js';
 import { api, auth } from './api.js';
+
+addStrings({
+  ko: {
+    'chatmod.more': '{name} 님의 메시지 관리',
+    'chatmod.actions': '{name} 님의 메시지 관리 메뉴',
+    'chatmod.delete': '삭제',
+    'chatmod.t60': '60초 제한',
+    'chatmod.t600': '10분 제한',
+    'chatmod.ban': '차단',
+    'chatmod.done.delete': '메시지를 삭제했습니다.',
+    'chatmod.done.t60': '{user} 님의 채팅을 60초 동안 제한했습니다.',
+    'chatmod.done.t600': '{user} 님의 채팅을 10분 동안 제한했습니다.',
+    'chatmod.done.ban': '{user} 님을 차단했습니다.',
+    'chatmod.err.forbidden': '이 작업을 할 권한이 없습니다.',
+    'chatmod.err.not_found': '메시지나 사용자가 이미 없습니다.',
+    'chatmod.err.unauthorized': '로그인이 만료되었습니다. 다시 로그인하세요.',
+    'chatmod.err.network': '서버에 연결할 수 없습니다. 잠시 후 다시 시도하세요.',
+    'chatmod.err.other': '관리 작업에 실패했습니다: {msg}',
+    'chatmod.jumpMissing': '찾는 메시지가 이 채팅에 더 이상 없습니다.',
+  },
+  en: {
+    'chatmod.more': 'Moderate the message from {name}',
+    'chatmod.actions': 'Moderator actions for the message from {name}',
+    'chatmod.delete': 'Delete',
+    'chatmod.t60': 'Timeout 60 s',
+    'chatmod.t600': 'Timeout 10 min',
+    'chatmod.ban': 'Ban',
+    'chatmod.done.delete': 'Message deleted.',
+    'chatmod.done.t60': '{user} is timed out for 60 s.',
+    'chatmod.done.t600': '{user} is timed out for 10 minutes.',
+    'chatmod.done.ban': '{user} is banned.',
+    'chatmod.err.forbidden': 'You are not allowed to do that.',
+    'chatmod.err.not_found': 'That message or user is gone already.',
+    'chatmod.err.unauthorized': 'Your login expired. Please log in again.',
+    'chatmod.err.network': 'Cannot reach the server. Try again shortly.',
+    'chatmod.err.other': 'The action failed: {msg}',
+    'chatmod.jumpMissing': 'That message is no longer in this chat.',
+  },
+});
+useStyle('/app/chat.css');
 
 const MAX_ROWS = 400;
 const MAX_CHARS = 500;
@@ -122,9 +169,19 @@ export class ChatConnection {
   }
 }
 
+/** The ?seq=N of the page's address (a search result's link), or null. */
+function seqFromLocation() {
+  const s = new URLSearchParams(location.search).get('seq');
+  const n = Number(s);
+  return s && Number.isInteger(n) && n > 0 ? n : null;
+}
+
 /**
  * The chat panel for room. opts: loginNext (path to come back to after
- * logging in), onPresence(viewers), onLive(live).
+ * logging in), onPresence(viewers), onLive(live), owner (a user room's
+ * owner, for its moderation actions), jumpSeq (a message to load and show
+ * highlighted; default: ?seq= of the address, null for none),
+ * onRoomCreated({room, title}) for the room_created notice.
  * Returns {node, destroy, conn}.
  */
 export function createChat(room, opts = {}) {
@@ -137,6 +194,7 @@ export function createChat(room, opts = {}) {
     tabindex: '0',
   });
   const status = h('p', { class: 'chat-status', id: 'chat-status', role: 'status', text: T('chat.connecting') });
+  const modStatus = h('p', { class: 'chat-modstatus', id: 'chat-modstatus', role: 'status', hidden: true });
   const newBtn = h('button', { type: 'button', class: 'new-messages', id: 'new-messages', hidden: true, text: T('chat.newMessages') });
   const composer = h('div', { class: 'chat-composer' });
   const node = h(
@@ -144,6 +202,7 @@ export function createChat(room, opts = {}) {
     { class: 'chat', 'aria-labelledby': 'chat-heading' },
     h('h2', { class: 'chat-heading', id: 'chat-heading', text: T('chat.title') }),
     status,
+    modStatus,
     h('div', { class: 'chat-scroll' }, log, newBtn),
     composer,
   );
@@ -188,6 +247,7 @@ export function createChat(room, opts = {}) {
 
   function markDeleted(li) {
     li.classList.add('is-deleted');
+    li.querySelector('.chatmod')?.remove();
     const text = li.querySelector('.chat-text, .donation-msg');
     if (text) setText(text, T('chat.deleted'));
   }
@@ -205,6 +265,7 @@ export function createChat(room, opts = {}) {
     );
     if (ev.client_id && pending.has(ev.client_id)) li.classList.add('is-mine');
     if (ev.deleted) markDeleted(li);
+    else modDecorate(li);
     return li;
   }
 
@@ -293,6 +354,9 @@ export function createChat(room, opts = {}) {
         break;
       case 'ack':
         pending.delete(ev.client_id);
+        break;
+      case 'room_created':
+        opts.onRoomCreated?.(ev);
         break;
       case 'error':
         showSendError(ev);
@@ -433,6 +497,182 @@ export function createChat(room, opts = {}) {
     scrollToEnd();
   }
 
+  // ---- moderation ----
+  // Who may moderate: the owner of channel:{name} is the user {name}; a
+  // user room's owner comes in opts.owner. A channel's moderators are known
+  // by asking GET /api/channels/{name}/moderators: it answers 200 (with the
+  // list) only to the owner and the moderators, 403 to anyone else, so a
+  // 200 is the server's own word that we may moderate.
+  const mod = { can: false, isOwner: false, owner: null, me: null, mods: new Set() };
+  let modCheck = 0;
+  let modTimer = null;
+  let openRow = null;
+  const channelName = room.startsWith('channel:') ? room.slice('channel:'.length).toLowerCase() : null;
+
+  async function checkMod() {
+    const check = ++modCheck;
+    const me = auth.loggedIn && auth.username ? auth.username.toLowerCase() : null;
+    const next = { can: false, isOwner: false, owner: channelName || opts.owner?.toLowerCase() || null, me, mods: new Set() };
+    if (me) {
+      next.isOwner = next.owner === me;
+      if (channelName) {
+        let r = null;
+        try {
+          r = await api('GET', `/api/channels/${encodeURIComponent(channelName)}/moderators`, undefined, {
+            signal: controller.signal,
+          });
+        } catch {
+          return; // destroyed
+        }
+        if (r.ok) {
+          next.can = true;
+          for (const m of r.data?.moderators || []) next.mods.add(String(m.name).toLowerCase());
+        } else {
+          next.can = next.isOwner;
+        }
+      } else {
+        next.can = next.isOwner;
+      }
+    }
+    if (check !== modCheck) return;
+    Object.assign(mod, next);
+    node.dataset.moderator = String(mod.can);
+    for (const li of log.querySelectorAll('.chat-msg')) modDecorate(li);
+  }
+
+  /** Adds (or removes) the moderation controls of one message row. */
+  function modDecorate(li) {
+    li.querySelector('.chatmod')?.remove();
+    li.classList.remove('has-mod', 'is-open');
+    if (!mod.can || li.classList.contains('is-deleted')) return;
+    const name = li.dataset.user;
+    const toggle = h('button', {
+      type: 'button',
+      class: 'chatmod-toggle',
+      'aria-label': T('chatmod.more', { name }),
+      'aria-expanded': 'false',
+      text: '…',
+    });
+    const wrap = h('div', { class: 'chatmod' }, toggle);
+    toggle.addEventListener('click', () => setOpen(li, !li.classList.contains('is-open')));
+    li.append(wrap);
+    li.classList.add('has-mod');
+  }
+
+  /** The row's action bar, made the first time it is needed. */
+  function modBar(li) {
+    const wrap = li.querySelector('.chatmod');
+    if (!wrap) return null;
+    let bar = wrap.querySelector('.chatmod-bar');
+    if (bar) return bar;
+    const name = li.dataset.user;
+    const target = name.toLowerCase();
+    // The owner can't be banned, nor (except by the owner) a moderator; nor yourself.
+    const canBan = target !== mod.me && target !== mod.owner && (mod.isOwner || !mod.mods.has(target));
+    const btn = (kind, cls = 'chatmod-btn') =>
+      h('button', { type: 'button', class: `${cls} chatmod-${kind}`, dataset: { action: kind }, text: T(`chatmod.${kind}`) });
+    bar = h(
+      'div',
+      { class: 'chatmod-bar', role: 'group', 'aria-label': T('chatmod.actions', { name }) },
+      btn('delete', 'chatmod-btn chatmod-danger'),
+      canBan ? [btn('t60'), btn('t600'), btn('ban', 'chatmod-btn chatmod-danger')] : null,
+    );
+    bar.addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-action]');
+      if (b) modAction(b.dataset.action, li, b);
+    });
+    bar.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') {
+        setOpen(li, false);
+        wrap.querySelector('.chatmod-toggle')?.focus();
+      }
+    });
+    wrap.append(bar);
+    return bar;
+  }
+
+  function setOpen(li, open) {
+    if (openRow && openRow !== li) setOpen(openRow, false);
+    const toggle = li.querySelector('.chatmod-toggle');
+    if (!toggle) {
+      li.classList.remove('is-open');
+      if (openRow === li) openRow = null;
+      return;
+    }
+    if (open) modBar(li);
+    li.classList.toggle('is-open', open);
+    toggle.setAttribute('aria-expanded', String(open));
+    openRow = open ? li : null;
+    if (open) li.querySelector('.chatmod-bar button')?.focus();
+  }
+
+  // Hover and keyboard focus show a row's actions (made on first need).
+  log.addEventListener('pointerover', (e) => {
+    const li = e.target.closest?.('.chat-msg.has-mod');
+    if (li) modBar(li);
+  });
+  log.addEventListener('focusin', (e) => {
+    const li = e.target.closest?.('.chat-msg.has-mod');
+    if (li) modBar(li);
+  });
+  const onDocClick = (e) => {
+    if (openRow && !openRow.contains(e.target)) setOpen(openRow, false);
+  };
+  document.addEventListener('click', onDocClick);
+
+  function showModStatus(ref, isError) {
+    clearTimeout(modTimer);
+    setText(modStatus, ref || '');
+    modStatus.hidden = !ref;
+    modStatus.classList.toggle('is-error', !!isError);
+    modStatus.setAttribute('role', isError ? 'alert' : 'status');
+    if (ref) modTimer = setTimeout(() => (modStatus.hidden = true), isError ? 10_000 : 5_000);
+  }
+
+  async function modAction(kind, li, btn) {
+    const seq = Number(li.dataset.seq);
+    const user = li.dataset.user;
+    const base = `/api/rooms/${encodeURIComponent(room)}`;
+    btn.disabled = true;
+    let r;
+    try {
+      if (kind === 'delete') r = await api('DELETE', `${base}/messages/${seq}`, undefined, { signal: controller.signal });
+      else {
+        const body = { username: user };
+        if (kind === 't60') body.seconds = 60;
+        if (kind === 't600') body.seconds = 600;
+        r = await api('POST', `${base}/bans`, body, { signal: controller.signal });
+      }
+    } catch {
+      return; // destroyed
+    } finally {
+      btn.disabled = false;
+    }
+    if (li.classList.contains('is-open')) setOpen(li, false);
+    if (r.ok) {
+      showModStatus(T(`chatmod.done.${kind}`, { user }), false);
+      return;
+    }
+    const code = r.error?.code;
+    const known = { forbidden: 1, not_found: 1, unauthorized: 1, network: 1 };
+    showModStatus(known[code] ? T(`chatmod.err.${code}`) : T('chatmod.err.other', { msg: r.error?.message || code }), true);
+    if (code === 'forbidden') checkMod(); // no longer a moderator: drop the controls
+  }
+
+  // ---- jump to a message ----
+  const jumpSeq = opts.jumpSeq !== undefined ? opts.jumpSeq : seqFromLocation();
+
+  /** Scrolls the log so row is in the middle (once the log has a size). */
+  function centerOn(row, tries = 0) {
+    if (!row.isConnected || !log.clientHeight) {
+      if (tries < 120) requestAnimationFrame(() => centerOn(row, tries + 1));
+      return;
+    }
+    atBottom = false;
+    log.scrollTop = Math.max(0, row.offsetTop - log.offsetTop - (log.clientHeight - row.offsetHeight) / 2);
+    atBottom = isAtBottom();
+  }
+
   // ---- connection ----
   const conn = new ChatConnection(room, {
     onEvent: (ev) => show(ev),
@@ -448,21 +688,25 @@ export function createChat(room, opts = {}) {
     },
   });
 
+  const controller = new AbortController();
   let lastUser = auth.loggedIn ? auth.username : null;
   const offAuth = auth.on(() => {
     const who = auth.loggedIn ? auth.username : null;
     if (who !== lastUser) {
       lastUser = who;
       renderComposer();
+      checkMod();
     }
   });
   renderComposer();
+  checkMod();
 
-  const controller = new AbortController();
   (async () => {
     let since = null;
+    // Around a message: up to 20 after it (before_seq is exclusive), the rest before.
+    const around = jumpSeq ? `&before_seq=${jumpSeq + 21}` : '';
     try {
-      const r = await api('GET', `/api/rooms/${encodeURIComponent(room)}/messages?limit=${HISTORY_LIMIT}`, undefined, {
+      const r = await api('GET', `/api/rooms/${encodeURIComponent(room)}/messages?limit=${HISTORY_LIMIT}${around}`, undefined, {
         signal: controller.signal,
       });
       if (r.ok) {
@@ -483,7 +727,15 @@ export function createChat(room, opts = {}) {
       if (e?.name === 'AbortError') return;
       notice(T('chat.historyFailed'));
     }
-    scrollToEnd();
+    const target = jumpSeq ? rows.get(jumpSeq) : null;
+    if (target) {
+      target.classList.add('is-target');
+      atBottom = false;
+      centerOn(target);
+    } else {
+      if (jumpSeq) notice(T('chatmod.jumpMissing'));
+      scrollToEnd();
+    }
     conn.start(since);
   })();
 
@@ -496,6 +748,8 @@ export function createChat(room, opts = {}) {
       offAuth();
       ro.disconnect();
       clearInterval(blockTimer);
+      clearTimeout(modTimer);
+      document.removeEventListener('click', onDocClick);
     },
   };
 }
