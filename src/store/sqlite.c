@@ -92,6 +92,7 @@ enum stmt_id {
     S_REFRESH_REVOKED_SINCE,
     /* chat */
     S_CHAT_INSERT,
+    S_CHAT_FTS_INDEX,
     S_CHAT_MARK_DELETED,
     S_CHAT_LAST_SEQ,
     S_CHAT_SINCE,
@@ -175,6 +176,10 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_CHAT_INSERT] = "INSERT INTO chat_events (room, seq, type, user_id, username, text, amount,"
                       " ts, ref_seq, client_id, action)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    /* Indexes a transaction's new rows at once (chat_fts_content says
+     * which are searchable): one FTS5 flush per batch, not one per row. */
+    [S_CHAT_FTS_INDEX] = "INSERT INTO chat_fts (rowid, text, tag)"
+                         " SELECT id, text, tag FROM chat_fts_content WHERE id BETWEEN ?1 AND ?2",
     [S_CHAT_MARK_DELETED] = "UPDATE chat_events SET deleted = 1 WHERE room = ?1 AND seq = ?2"
                             " AND deleted = 0 AND type IN " TEXT_TYPES,
     [S_CHAT_LAST_SEQ] = "SELECT max(seq) FROM chat_events WHERE room = ?1",
@@ -246,6 +251,10 @@ struct store_conn {
     sqlite3_stmt *stmt[S__COUNT];            /* NULL until first used */
     sqlite3_stmt *extra[SQLITE_EXTRA_STMTS]; /* the other files' (sqlite_internal.h) */
     int search_budget_ms;
+    /* chat_events rows inserted by the open transaction and not yet in
+     * chat_fts: ids fts_from..fts_to (fts_from 0: none). Indexed before
+     * the commit, or before a row could be unindexed. */
+    int64_t fts_from, fts_to;
 };
 
 /* ---- errors ---- */
@@ -405,6 +414,7 @@ int sqlite__run(sqlite3_stmt *s)
 
 int sqlite__tx_begin(struct store_conn *c, const char *op)
 {
+    c->fts_from = c->fts_to = 0;
     sqlite3_stmt *s = prep(c, S_BEGIN, op);
     if (!s)
         return ONAIR_EIO;
@@ -428,16 +438,41 @@ void sqlite__tx_rollback(struct store_conn *c, const char *op)
     sqlite__done(s);
 }
 
+/* Puts the transaction's new chat rows into the search index. */
+static int fts_index_pending(struct store_conn *c, const char *op)
+{
+    if (c->fts_from == 0)
+        return 0;
+    sqlite3_stmt *s = prep(c, S_CHAT_FTS_INDEX, op);
+    if (!s)
+        return ONAIR_EIO;
+    int rc = SQLITE_OK;
+    sqlite__bind_i64(s, 1, c->fts_from, &rc);
+    sqlite__bind_i64(s, 2, c->fts_to, &rc);
+    if (rc == SQLITE_OK)
+        rc = sqlite__run(s);
+    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    sqlite__done(s);
+    if (!err)
+        c->fts_from = c->fts_to = 0;
+    return err;
+}
+
 /* Commits, or rolls back if the commit fails. Returns 0 or EIO. */
 int sqlite__tx_commit(struct store_conn *c, const char *op)
 {
+    int err = fts_index_pending(c, op);
+    if (err) {
+        sqlite__tx_rollback(c, op);
+        return err;
+    }
     sqlite3_stmt *s = prep(c, S_COMMIT, op);
     if (!s) {
         sqlite__tx_rollback(c, op);
         return ONAIR_EIO;
     }
     int rc = sqlite__run(s);
-    int err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
+    err = rc == SQLITE_DONE ? 0 : sqlite__fail(c, rc, op);
     sqlite__done(s);
     if (err)
         sqlite__tx_rollback(c, op);
@@ -1471,6 +1506,8 @@ static int collect_events(struct store_conn *c, sqlite3_stmt *s, struct store_ch
  * caller's transaction. */
 int sqlite__chat_insert(struct store_conn *c, const struct store_chat_event *e, const char *op)
 {
+    /* Inside a transaction: its commit indexes the row (fts_index_pending). */
+    assert(!sqlite3_get_autocommit(c->db));
     sqlite3_stmt *s = prep(c, S_CHAT_INSERT, op);
     if (!s)
         return ONAIR_EIO;
@@ -1495,10 +1532,19 @@ int sqlite__chat_insert(struct store_conn *c, const struct store_chat_event *e, 
         err = ONAIR_ECONFLICT;
     else if (rc != SQLITE_DONE)
         err = sqlite__fail(c, rc, op);
+    if (!err) {
+        int64_t id = sqlite3_last_insert_rowid(c->db);
+        if (c->fts_from == 0)
+            c->fts_from = id;
+        c->fts_to = id;
+    }
     sqlite__done(s);
     if (err || !type_is(e, "deleted"))
         return err;
 
+    /* The unindex trigger removes the target's terms: they must be in. */
+    if ((err = fts_index_pending(c, op)))
+        return err;
     s = prep(c, S_CHAT_MARK_DELETED, op);
     if (!s)
         return ONAIR_EIO;

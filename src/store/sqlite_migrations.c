@@ -272,6 +272,13 @@ const char *const store__sqlite_migrations[] = {
      "    created_at INTEGER NOT NULL\n"
      ") STRICT;\n"
      "PRAGMA user_version = 5;\n"),
+
+    /* 6: the writer indexes each transaction's new chat rows with one
+     * INSERT ... SELECT (sqlite.c, fts_index_pending) instead of this
+     * per-row trigger: FTS5 flushes its pending terms at every statement,
+     * so per-row indexing wrote one index segment per event. */
+    ("DROP TRIGGER chat_events_fts_insert;\n"
+     "PRAGMA user_version = 6;\n"),
 };
 
 const unsigned store__sqlite_migration_count =
