@@ -243,6 +243,7 @@ describe('web app: rooms, search and moderation', () => {
     assert.equal((await S.textContent(`${result} .result-user`)).trim(), bob.username);
     assert.match(await S.getAttribute(`${result} time`, 'datetime'), /^\d{4}-\d\d-\d\dT/);
     assert.match(await S.textContent('#search-status'), /결과 1개/);
+    assert.match(await S.title(), /재미있/);
     await checkA11y(S, 'search (desktop)');
     await screenshot(S, 'search-desktop');
 
@@ -312,6 +313,7 @@ describe('web app: rooms, search and moderation', () => {
     const P = await anonPage({ viewport: PHONE });
     await P.goto(`/search?q=${encodeURIComponent('재미있')}`);
     await P.waitForSelector(result);
+    assert.equal((await P.textContent('#search-status')).trim(), '1 result');
     await checkA11y(P, 'search (phone)');
     await screenshot(P, 'search-phone');
     for (const p of [S, P, B]) assert.deepEqual(p.errors, []);
@@ -365,8 +367,14 @@ describe('web app: rooms, search and moderation', () => {
     assert.equal(await D.evaluate(() => document.activeElement.dataset.action), 't60');
     await D.keyboard.press('Enter');
     await until(C, (u) => [...document.querySelectorAll('#chat-log .chat-system[data-action="timeout"]')].some((e) => e.textContent.includes(u)), bob.username);
-    const ban = await srv.api('POST', `/api/rooms/${room}/bans`, { username: bob.username, seconds: 1 }, alice.access);
-    assert.equal(ban.status, 201, 'bob is timed out (a new ban replaces it)');
+    // Bob really is timed out: his next message is refused until then.
+    const c = await connect(srv, bob.access);
+    await join(c, room);
+    c.send({ type: 'send', room, text: 'am I timed out?', client_id: 'x1' });
+    const refused = await c.next((m) => m.client_id === 'x1');
+    c.close();
+    assert.equal(refused.code, 'banned', JSON.stringify(refused));
+    assert.ok(refused.until > Date.now() && refused.until <= Date.now() + 61_000, JSON.stringify(refused));
 
     // On a phone the "…" button is always visible and opens the actions.
     const P = await userPage(dave, { viewport: PHONE });

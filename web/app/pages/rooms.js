@@ -28,7 +28,7 @@ addStrings({
     'rooms.by': '{name} 님의 방',
     'rooms.private': '비공개',
     'rooms.pick': '왼쪽에서 채팅방을 고르거나 새로 만들어 보세요.',
-    'rooms.back': '채팅방 목록으로',
+    'rooms.back': '목록',
     'rooms.membersOnly': '멤버 전용 채팅방',
     'rooms.membersOnlyText': '이 채팅방은 비공개입니다. 멤버만 읽고 쓸 수 있습니다.',
     'rooms.membersOnlyLogin': '멤버라면 로그인하세요.',

@@ -46,7 +46,7 @@ addStrings({
     'search.submit': 'Search',
     'search.more': 'More results',
     'search.loading': 'Searching…',
-    'search.count': '{n} results',
+    'search.count': (a) => (a.raw === 1 ? '1 result' : `${a.n} results`),
     'search.countMore': 'More than {n} results',
     'search.none': 'No messages match “{q}”.',
     'search.tooBroad': 'That search matches too much to finish. Add more words or pick a room.',
@@ -231,7 +231,7 @@ export async function render(ctx) {
       hint.hidden = true;
       more.hidden = next === null;
       if (count === 0 && next === null) setText(status, T('search.none', { q }));
-      else if (next === null) setText(status, T('search.count', { n: formatNumber(count) }));
+      else if (next === null) setText(status, T('search.count', { n: formatNumber(count), raw: count }));
       else setText(status, T('search.countMore', { n: formatNumber(count) }));
     } finally {
       busy = false;
