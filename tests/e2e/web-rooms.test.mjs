@@ -197,6 +197,11 @@ describe('web app: rooms, search and moderation', () => {
     await B.waitForSelector(`#rooms-list a[data-room="${privateRoom.id}"] .room-private`);
     await B.click(`#rooms-list a[data-room="${privateRoom.id}"]`);
     await hasText(B, 'members only talk');
+    // The room's owner moderates it; a member does not.
+    await until(A, () => document.querySelector('.chat')?.dataset.moderator === 'true');
+    assert.equal(await A.locator('#chat-log .chat-msg .chatmod-toggle').count(), 1);
+    assert.equal(await B.evaluate(() => document.querySelector('.chat').dataset.moderator), 'false');
+    assert.equal(await B.locator('#chat-log .chatmod-toggle').count(), 0);
 
     // Carol, not a member: not in her list, and the room itself says so.
     const C = await userPage(carol);
@@ -375,6 +380,13 @@ describe('web app: rooms, search and moderation', () => {
     c.close();
     assert.equal(refused.code, 'banned', JSON.stringify(refused));
     assert.ok(refused.until > Date.now() && refused.until <= Date.now() + 61_000, JSON.stringify(refused));
+
+    // A channel's message found by search opens the watch page at it.
+    await C.goto(`/search?q=${encodeURIComponent('carol was')}`);
+    await C.click('#search-results .result a');
+    await C.waitForURL((u) => u.pathname === `/c/${alice.username}` && Number(u.searchParams.get('seq')) > otherSeq);
+    await C.waitForSelector('#chat-log .chat-msg.is-target');
+    assert.equal(await C.textContent('#chat-log .chat-msg.is-target .chat-text'), 'carol was here');
 
     // On a phone the "…" button is always visible and opens the actions.
     const P = await userPage(dave, { viewport: PHONE });
