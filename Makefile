@@ -91,7 +91,7 @@ test: deps-test
 screenshots: build
 	rm -rf $(BUILD)/screenshots
 	ONAIR_BIN=$(abspath $(BUILD))/onair SCREENSHOT_DIR=$(abspath $(BUILD))/screenshots \
-	  node --test tests/e2e/web.test.mjs
+	  node --test tests/e2e/web.test.mjs tests/e2e/web-*.test.mjs
 	mkdir -p docs/screenshots
 	rm -f docs/screenshots/*.png
 	cp $(BUILD)/screenshots/*.png docs/screenshots/
