@@ -252,6 +252,8 @@ static bool app_route(const char *path)
 static bool overlay_route(const char *path)
 {
     static const char prefix[] = "/overlay/";
+    if (strncmp(path, prefix, sizeof prefix - 1) != 0)
+        return false; /* also keeps the search below inside shorter paths */
     if (one_segment_after(path, prefix))
         return true;
     const char *chat = strstr(path + sizeof prefix - 1, "/chat");
