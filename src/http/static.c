@@ -269,14 +269,19 @@ static bool overlay_route(const char *path)
     return one_segment_after(head, prefix);
 }
 
+const char *http_static_page_for(const char *path)
+{
+    if (app_route(path))
+        return "/index.html";
+    if (overlay_route(path))
+        return "/overlay.html";
+    return NULL;
+}
+
 void http_static_handle(struct http_request *req, void *ctx)
 {
-    const char *path = req->path;
-    if (app_route(path))
-        path = "/index.html";
-    else if (overlay_route(path))
-        path = "/overlay.html";
-    http_static_serve(ctx, req, path);
+    const char *page = http_static_page_for(req->path);
+    http_static_serve(ctx, req, page ? page : req->path);
 }
 
 void http_static_serve(struct http_static *st, struct http_request *req, const char *rel_path)

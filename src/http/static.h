@@ -33,6 +33,10 @@ void http_static_free(struct http_static *st);
  * since the app routes them in the browser; the overlays /overlay/{x} and
  * /overlay/{x}/chat (same segment rule) get overlay.html. */
 void http_static_handle(struct http_request *req, void *ctx);
+/* The document serving a request path (NUL-terminated, as received, not
+ * decoded): "/index.html" for an app page, "/overlay.html" for an overlay,
+ * NULL for anything else (served as the file it names). */
+const char *http_static_page_for(const char *path);
 /* Serves rel_path ("/a/b.txt", percent-encoded like a request path) from
  * st's root, with the same checks, caching and headers. */
 void http_static_serve(struct http_static *st, struct http_request *req, const char *rel_path);

@@ -13,7 +13,8 @@
  * here (no HEAD routes); a 405 lists methods and fits its buffer; the
  * result does not depend on the Allow buffer's size; decoding succeeds or
  * fails the same way at every capacity that fits, never writes past it and
- * never decodes a '/' when slashes are refused.
+ * never decodes a '/' when slashes are refused; an app page or overlay path
+ * maps to index.html or overlay.html and never holds a "." segment.
  * Seeds: tests/fuzz/corpus/router/.
  */
 #include <stdbool.h>
@@ -209,6 +210,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     match_all(path);
     decode_all(path, size); /* raw bytes, NULs included */
     if (http_static_content_type(path) == NULL)
+        abort();
+    /* App pages and overlays: only ever one of the two documents, and only
+     * for paths that could be one (no ".." or "." segment gets through). */
+    const char *page = http_static_page_for(path);
+    if (page && strcmp(page, "/index.html") != 0 && strcmp(page, "/overlay.html") != 0)
+        abort();
+    if (page && (strstr(path, "/../") || strstr(path, "/./") || path[0] != '/'))
         abort();
     free(path);
     return 0;
