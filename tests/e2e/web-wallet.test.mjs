@@ -1,7 +1,8 @@
 // The web app's wallet and Donate button end to end: a viewer charges points
 // through the built-in test provider's page (Approve / Cancel) and comes back
 // to /wallet, then donates from a streamer's watch page; the donation shows in
-// the chat of everyone watching and in both wallets' histories. One server and
+// the chat of everyone watching, as an alert on the streamer's overlay, and
+// in both wallets' histories. One server and
 // one chromium for the file; the tests run in order and build on each other.
 // Screenshots of the wallet and the donate dialog at desktop and phone width go
 // to build/screenshots/.
@@ -31,6 +32,7 @@ describe('web app: wallet and donations', () => {
   let V; // the viewer's page (desktop, English)
   let W; // an anonymous second viewer of the streamer's channel (phone)
   let S; // the streamer, watching their own channel
+  let O; // the streamer's donation alerts overlay (OBS browser source)
   const balanceOf = async (u) => (await srv.api('GET', '/api/wallet', undefined, u.access)).json.balance;
   const sentBy = async (u) => (await srv.api('GET', '/api/me/donations?direction=sent&limit=100', undefined, u.access)).json.donations;
 
@@ -185,6 +187,14 @@ describe('web app: wallet and donations', () => {
     await until(S, () => document.getElementById('chat-status')?.hidden);
     assert.equal(await S.locator('#donate-button, #donate-login').count(), 0);
 
+    // The streamer's alerts overlay (what OBS shows), opened with the
+    // overlay key from the API.
+    const ov = await srv.api('GET', `/api/channels/${streamer.username}/overlay`, undefined, streamer.access);
+    assert.equal(ov.status, 200, ov.text);
+    O = await newPage(browser, { baseURL: srv.url, locale: 'en-US' });
+    await O.goto(`${ov.json.overlay.alerts_url}&duration=30000`);
+    await until(O, () => document.getElementById('overlay')?.dataset.state === 'open');
+
     await V.goto(`/c/${streamer.username}`);
     await V.waitForSelector('#donate-button');
     await until(V, () => document.getElementById('chat-status')?.hidden);
@@ -229,6 +239,12 @@ describe('web app: wallet and donations', () => {
       const row = page.locator('#chat-log .chat-donation').last();
       assert.match(await row.locator('.donation-head').textContent(), new RegExp(`${viewer.username} donated 1,000P`));
     }
+    // ... and as an alert on the streamer's overlay: name, amount, message.
+    const alert = O.locator('.ov-alert').first();
+    await alert.waitFor({ state: 'visible', timeout: 15_000 * SLOW });
+    assert.equal(await alert.locator('.ov-alert-name').textContent(), viewer.username);
+    assert.match(await alert.locator('.ov-alert-amount').textContent(), /1,000/);
+    assert.equal(await alert.locator('.ov-alert-msg').textContent(), msg);
     await until(V, () => /4,000 P/.test(document.getElementById('balance')?.textContent || ''));
     assert.match(await headerBalance(V), /^Points balance ?4,000 P$/);
     assert.equal(await balanceOf(viewer), 4000);
@@ -251,6 +267,7 @@ describe('web app: wallet and donations', () => {
     assert.deepEqual(V.errors, []);
     assert.deepEqual(W.errors, []);
     assert.deepEqual(S.errors, []);
+    assert.deepEqual(O.errors, []);
   });
 
   test('donate: not enough points shows the error with a way to charge, and moves nothing; bad input is caught first', { timeout: 45_000 * SLOW }, async () => {
