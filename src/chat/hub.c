@@ -39,7 +39,8 @@ static struct {
     struct chat_room lobby;      /* every connection: notices for all (subs only) */
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
 
-static atomic_uint_fast64_t m_unloads, m_joins, m_sent, m_deliveries, m_batches, m_batch_events;
+static atomic_uint_fast64_t m_unloads, m_joins, m_fast_joins, m_sent, m_deliveries, m_batches,
+    m_batch_events;
 static struct metrics_histogram m_ack_latency, m_fanout_latency;
 
 /* Store batch sizes: a histogram with power-of-two buckets 1..512. */
@@ -285,6 +286,58 @@ static int64_t writer_wait_ns(void)
     return left > 0 ? left : 0;
 }
 
+/* The loaded rooms by name hash, for joins on the loops (fast_join). The
+ * writer stores a room once it is loaded (a slot is overwritten on
+ * collision); rooms are never freed while loops run and their names never
+ * change, so a loop's entry can't dangle, and fast_join says whether it may
+ * be joined without the writer right now. */
+#define FAST_SLOTS 4096
+static _Atomic(struct chat_room *) fast_cache[FAST_SLOTS];
+
+static unsigned room_hash(const char *name)
+{
+    unsigned h = 2166136261u;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return h % FAST_SLOTS;
+}
+
+static void link_sub(struct chat_sub *s, struct chat_room *r, int64_t last_seq, struct loop *l)
+{
+    s->room = r;
+    s->last_seq = last_seq;
+    s->active = true;
+    s->next = r->subs[l->index];
+    r->subs[l->index] = s;
+}
+
+/* A join the loop can do alone: a loaded public room, nothing to replay. Counts the sub first, then
+ * reads fast_join and pub_seq (see unload_if_idle and published for the writer's side of each
+ * pair): every event after the pub_seq read is posted to this loop, and one already posted that the
+ * sub had is skipped by seq. done runs now. */
+static bool fast_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t since,
+                      chat_join_fn done, void *arg)
+{
+    if (l->index >= MAX_LOOPS)
+        return false;
+    struct chat_room *r = atomic_load(&fast_cache[room_hash(room)]);
+    if (!r || strcmp(r->name, room) != 0 || !atomic_load(&r->fast_join))
+        return false;
+    atomic_fetch_add(&r->subs_on[l->index], 1);
+    unsigned viewers = atomic_fetch_add(&r->viewers, 1) + 1;
+    int64_t last = atomic_load(&r->pub_seq);
+    if (!atomic_load(&r->fast_join) || (since >= 0 && since < last)) {
+        atomic_fetch_sub(&r->subs_on[l->index], 1);
+        atomic_fetch_sub(&r->viewers, 1);
+        return false;
+    }
+    link_sub(sub, r, last, l);
+    atomic_fetch_add(&m_joins, 1);
+    atomic_fetch_add(&m_fast_joins, 1);
+    done(sub, &(struct chat_joined){.last_seq = last, .viewers = viewers}, arg);
+    return true;
+}
+
 struct join_done {
     struct req *req;
     struct chat_room *room;
@@ -302,11 +355,7 @@ static void on_joined(void *arg)
             atomic_fetch_sub(&d->room->subs_on[l->index], 1);
             atomic_fetch_sub(&d->room->viewers, 1);
         } else {
-            s->room = d->room;
-            s->last_seq = d->j.last_seq;
-            s->active = true;
-            s->next = d->room->subs[l->index];
-            d->room->subs[l->index] = s;
+            link_sub(s, d->room, d->j.last_seq, l);
         }
     }
     d->req->joined(s, &d->j, d->req->arg);
@@ -522,10 +571,13 @@ struct chat_room *chat__room_load(struct store_conn *c, const struct store_backe
     r->owner_id = probe.owner_id;
     r->slow_s = slow;
     r->last_seq = last;
+    atomic_store(&r->pub_seq, last);
     if (!r->ring)
         r->ring = xcalloc(hub.opt.ring, sizeof *r->ring);
     chat__ring_reload(c, b, r);
     r->loaded = true;
+    atomic_store(&r->fast_join, !r->private_);
+    atomic_store(&fast_cache[room_hash(r->name)], r);
     return r;
 }
 
@@ -588,6 +640,7 @@ static void published(struct chat_room *r, const struct store_chat_event *ev, st
 {
     struct bytes *frame = event_frame(ev);
     r->last_seq = ev->seq;
+    atomic_store(&r->pub_seq, ev->seq); /* before publish() reads subs_on */
     ring_push(r, ev->seq, bytes_ref(frame));
     if (q)
         chat__reply(q, &(struct chat_result){.seq = ev->seq}); /* ack first: it is durable */
@@ -793,6 +846,15 @@ static void unload_if_idle(struct chat_room *r, unsigned viewers, int64_t now_ms
     }
     if (now_ms - r->idle_since_ms < (int64_t)hub.opt.room_idle_ms)
         return;
+    /* Close the loops' fast join first, then look again: a loop counts its
+     * viewer before it reads fast_join (both sequentially consistent), so
+     * either it falls back to the writer or we see its viewer. */
+    atomic_store(&r->fast_join, false);
+    if (atomic_load(&r->viewers) > 0) {
+        atomic_store(&r->fast_join, !r->private_);
+        r->idle_since_ms = 0;
+        return;
+    }
     ring_empty(r);
     free(r->ring);
     r->ring = NULL;
@@ -987,6 +1049,8 @@ void chat_hub_stop(void)
     pthread_mutex_unlock(&hub.lock);
     pthread_join(hub.thread, NULL);
     hub.started = false;
+    for (unsigned i = 0; i < FAST_SLOTS; i++)
+        atomic_store(&fast_cache[i], NULL);
     while (hub.rooms) {
         struct chat_room *r = hub.rooms;
         hub.rooms = r->next;
@@ -1005,6 +1069,8 @@ void chat_hub_stop(void)
 int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,
                   int64_t since, chat_join_fn done, void *arg)
 {
+    if (fast_join(l, sub, room, since, done, arg))
+        return 0;
     struct req *q = xcalloc(1, sizeof *q);
     q->kind = REQ_JOIN;
     q->loop = l;
@@ -1098,23 +1164,26 @@ void chat_hub_metrics(struct buf *out, void *arg)
     pthread_mutex_lock(&hub.lock);
     unsigned queued = hub.queued;
     pthread_mutex_unlock(&hub.lock);
-    buf_printf(out,
-               "# HELP onair_chat_joins_total Room joins.\n# TYPE onair_chat_joins_total counter\n"
-               "onair_chat_joins_total %llu\n"
-               "# HELP onair_chat_messages_total Events stored and published.\n"
-               "# TYPE onair_chat_messages_total counter\nonair_chat_messages_total %llu\n"
-               "# HELP onair_chat_deliveries_total Events written to subscribers.\n"
-               "# TYPE onair_chat_deliveries_total counter\nonair_chat_deliveries_total %llu\n"
-               "# HELP onair_chat_batches_total Store transactions of the chat writer.\n"
-               "# TYPE onair_chat_batches_total counter\nonair_chat_batches_total %llu\n"
-               "# HELP onair_chat_batch_events_total Events in those transactions.\n"
-               "# TYPE onair_chat_batch_events_total counter\nonair_chat_batch_events_total %llu\n"
-               "# HELP onair_chat_writer_queue Requests waiting for the chat writer.\n"
-               "# TYPE onair_chat_writer_queue gauge\nonair_chat_writer_queue %u\n",
-               (unsigned long long)atomic_load(&m_joins), (unsigned long long)atomic_load(&m_sent),
-               (unsigned long long)atomic_load(&m_deliveries),
-               (unsigned long long)atomic_load(&m_batches),
-               (unsigned long long)atomic_load(&m_batch_events), queued);
+    buf_printf(
+        out,
+        "# HELP onair_chat_joins_total Room joins.\n# TYPE onair_chat_joins_total counter\n"
+        "onair_chat_joins_total %llu\n"
+        "# HELP onair_chat_fast_joins_total Joins the I/O loop did without the writer.\n"
+        "# TYPE onair_chat_fast_joins_total counter\nonair_chat_fast_joins_total %llu\n"
+        "# HELP onair_chat_messages_total Events stored and published.\n"
+        "# TYPE onair_chat_messages_total counter\nonair_chat_messages_total %llu\n"
+        "# HELP onair_chat_deliveries_total Events written to subscribers.\n"
+        "# TYPE onair_chat_deliveries_total counter\nonair_chat_deliveries_total %llu\n"
+        "# HELP onair_chat_batches_total Store transactions of the chat writer.\n"
+        "# TYPE onair_chat_batches_total counter\nonair_chat_batches_total %llu\n"
+        "# HELP onair_chat_batch_events_total Events in those transactions.\n"
+        "# TYPE onair_chat_batch_events_total counter\nonair_chat_batch_events_total %llu\n"
+        "# HELP onair_chat_writer_queue Requests waiting for the chat writer.\n"
+        "# TYPE onair_chat_writer_queue gauge\nonair_chat_writer_queue %u\n",
+        (unsigned long long)atomic_load(&m_joins), (unsigned long long)atomic_load(&m_fast_joins),
+        (unsigned long long)atomic_load(&m_sent), (unsigned long long)atomic_load(&m_deliveries),
+        (unsigned long long)atomic_load(&m_batches),
+        (unsigned long long)atomic_load(&m_batch_events), queued);
     buf_printf(out,
                "# HELP onair_chat_rooms_unloaded_total Idle rooms whose memory was given back.\n"
                "# TYPE onair_chat_rooms_unloaded_total counter\n"

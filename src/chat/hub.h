@@ -75,7 +75,9 @@ struct chat_joined {
 typedef void (*chat_join_fn)(struct chat_sub *sub, const struct chat_joined *j, void *arg);
 
 /* Joins sub (on loop l) to room for user_id (0: anonymous). since < 0: no
- * replay. done runs later on l; with rc 0 the sub is live from then on. */
+ * replay. done runs on l, later (through the writer), or before this
+ * returns when the loop can join alone (a loaded public room, nothing to
+ * replay); with rc 0 the sub is live from then on. */
 int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,
                   int64_t since, chat_join_fn done, void *arg);
 /* Leaves (on its loop). Safe before the join completed. */

@@ -41,6 +41,11 @@ struct chat_room {
     /* Shared: */
     atomic_uint subs_on[MAX_LOOPS]; /* live subscribers per loop */
     atomic_uint viewers;
+    /* Set by the writer while the room is loaded, exists and is public: a
+     * loop may then join a sub without the writer (chat_hub_join), reading
+     * pub_seq, which the writer stores before it looks at subs_on. */
+    atomic_bool fast_join;
+    atomic_int_fast64_t pub_seq; /* last_seq, for the loops */
     /* Loop-owned: subs[i] is touched only by loop i. */
     struct chat_sub *subs[MAX_LOOPS];
 };

@@ -196,6 +196,45 @@ describe('chat', () => {
     assert.equal(ch.json.viewers, 2, 'this connection counts once, with the sender');
   });
 
+  // Joiners arriving while messages flow: most joins of a loaded room are
+  // done by the I/O loop alone (onair_chat_fast_joins_total); whichever
+  // way, a joiner gets every event after its joined.last_seq, once, in order.
+  test('joins while messages flow: every event after joined.last_seq, once, in order', { timeout: 30_000 }, async (t) => {
+    const srv = await startServer({ args: ['--chat-rate-count', '0'] });
+    t.after(() => srv.stop());
+    const u = await newUser(srv, 'fj');
+    const room = `channel:${u.username}`;
+    const fastJoins = async () =>
+      Number(/^onair_chat_fast_joins_total (\d+)/m.exec((await srv.api('GET', '/metrics')).text)[1]);
+    const before = await fastJoins();
+    const pub = await connect(srv, u.access, { t });
+    await join(pub, room);
+    const N = 60;
+    const joiners = [];
+    for (let i = 0; i < N; i++) {
+      pub.send({ type: 'send', room, text: `m${i}`, client_id: `f${i}` });
+      // Two joiners per message, on fresh connections (either loop).
+      for (let k = 0; k < 2; k++) {
+        const c = await connect(srv, null, { t });
+        c.send({ type: 'join', room });
+        joiners.push(c);
+      }
+      if (i % 10 === 9) await pub.next((m) => m.type === 'ack' && m.client_id === `f${i}`);
+    }
+    const lastAck = await pub.next((m) => m.type === 'ack' && m.client_id === `f${N - 1}`);
+    for (const c of joiners) {
+      const j = await c.next((m) => m.type === 'joined');
+      if (j.last_seq < lastAck.seq) await c.next((m) => m.type === 'message' && m.seq === lastAck.seq);
+      const seqs = c.of('message').map((m) => m.seq);
+      const want = [];
+      for (let q = j.last_seq + 1; q <= lastAck.seq; q++) want.push(q);
+      assert.deepEqual(seqs, want, `joined at ${j.last_seq}`);
+    }
+    assert.ok((await fastJoins()) - before >= N, 'most joins were done by the loops');
+    const ch = await srv.api('GET', `/api/channels/${u.username}`);
+    assert.equal(ch.json.viewers, 2 * N + 1, 'every joiner counted once');
+  });
+
   // Not WebSocket: a clear HTTP error.
   test('plain GET /ws -> 426; a bad token -> 401', async () => {
     const r = await srv.api('GET', '/ws');
