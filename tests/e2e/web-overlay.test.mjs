@@ -137,6 +137,7 @@ describe('web overlays', () => {
     assert.equal(await alert.locator('.ov-alert-verb').textContent(), '님이 후원했습니다');
     await page.waitForTimeout(600); // the entrance animation
     await backdrop(page);
+    await checkA11y(page, 'alerts overlay with an alert');
     await screenshot(page, 'overlay-alerts');
     assert.deepEqual(page.errors, []);
     await page.context().close();
@@ -184,6 +185,7 @@ describe('web overlays', () => {
     assert.equal(op.at(-1), 1);
     assert.ok(op[0] < 1, `oldest opacity ${op[0]}`);
     await backdrop(page);
+    await checkA11y(page, 'chat overlay');
     await screenshot(page, 'overlay-chat');
 
     // A long chat keeps only the newest rows (?max= default 12).
