@@ -324,11 +324,13 @@ static bool fast_join(struct loop *l, struct chat_sub *sub, const char *room, in
     if (!r || strcmp(r->name, room) != 0 || !atomic_load(&r->fast_join))
         return false;
     atomic_fetch_add(&r->subs_on[l->index], 1);
-    unsigned viewers = atomic_fetch_add(&r->viewers, 1) + 1;
+    unsigned viewers =
+        sub->counted ? atomic_fetch_add(&r->viewers, 1) + 1 : atomic_load(&r->viewers);
     int64_t last = atomic_load(&r->pub_seq);
     if (!atomic_load(&r->fast_join) || (since >= 0 && since < last)) {
         atomic_fetch_sub(&r->subs_on[l->index], 1);
-        atomic_fetch_sub(&r->viewers, 1);
+        if (sub->counted)
+            atomic_fetch_sub(&r->viewers, 1);
         return false;
     }
     link_sub(sub, r, last, l);
@@ -353,7 +355,8 @@ static void on_joined(void *arg)
         if (s->room == NULL) {
             /* Left before the join completed: undo the count taken for it. */
             atomic_fetch_sub(&d->room->subs_on[l->index], 1);
-            atomic_fetch_sub(&d->room->viewers, 1);
+            if (s->counted)
+                atomic_fetch_sub(&d->room->viewers, 1);
         } else {
             link_sub(s, d->room, d->j.last_seq, l);
         }
@@ -408,7 +411,8 @@ void chat_hub_leave(struct loop *l, struct chat_sub *s)
     if (*pp)
         *pp = s->next;
     atomic_fetch_sub(&r->subs_on[l->index], 1);
-    atomic_fetch_sub(&r->viewers, 1);
+    if (s->counted)
+        atomic_fetch_sub(&r->viewers, 1);
 }
 
 void chat_hub_attach(struct loop *l, struct chat_sub *s)
@@ -625,7 +629,7 @@ static void do_join(struct store_conn *c, const struct store_backend *b, struct 
             }
         }
         atomic_fetch_add(&r->subs_on[q->loop->index], 1);
-        d->j.viewers = atomic_fetch_add(&r->viewers, 1) + 1;
+        d->j.viewers = q->viewer ? atomic_fetch_add(&r->viewers, 1) + 1 : atomic_load(&r->viewers);
         atomic_fetch_add(&m_joins, 1);
     }
     if (loop_post(q->loop, on_joined, d) != 0) {
@@ -1067,14 +1071,16 @@ void chat_hub_stop(void)
 }
 
 int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,
-                  int64_t since, chat_join_fn done, void *arg)
+                  int64_t since, bool viewer, chat_join_fn done, void *arg)
 {
+    sub->counted = viewer;
     if (fast_join(l, sub, room, since, done, arg))
         return 0;
     struct req *q = xcalloc(1, sizeof *q);
     q->kind = REQ_JOIN;
     q->loop = l;
     q->sub = sub;
+    q->viewer = viewer;
     q->user_id = user_id;
     q->since = since;
     q->joined = done;

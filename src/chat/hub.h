@@ -53,6 +53,7 @@ struct chat_sub {
     struct chat_room *room; /* private */
     int64_t last_seq;       /* last event seq delivered */
     bool active;            /* private: receiving live events */
+    bool counted;           /* private: counted in the room's viewers */
     /* Delivers n (1..64) framed events of the room, in order, to be written
      * together (the callee adds its own references if it keeps them). */
     void (*deliver)(struct chat_sub *sub, struct bytes **frames, size_t n);
@@ -75,11 +76,13 @@ struct chat_joined {
 typedef void (*chat_join_fn)(struct chat_sub *sub, const struct chat_joined *j, void *arg);
 
 /* Joins sub (on loop l) to room for user_id (0: anonymous). since < 0: no
- * replay. done runs on l, later (through the writer), or before this
- * returns when the loop can join alone (a loaded public room, nothing to
- * replay); with rc 0 the sub is live from then on. */
+ * replay. viewer: counted in the room's viewers (false for an overlay or a
+ * dashboard that follows the room without watching). done runs on l, later
+ * (through the writer), or before this returns when the loop can join
+ * alone (a loaded public room, nothing to replay); with rc 0 the sub is
+ * live from then on. */
 int chat_hub_join(struct loop *l, struct chat_sub *sub, const char *room, int64_t user_id,
-                  int64_t since, chat_join_fn done, void *arg);
+                  int64_t since, bool viewer, chat_join_fn done, void *arg);
 /* Leaves (on its loop). Safe before the join completed. */
 void chat_hub_leave(struct loop *l, struct chat_sub *sub);
 

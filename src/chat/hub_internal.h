@@ -66,6 +66,7 @@ struct req {
     chat_join_fn joined;
     void *arg;
     bool live;
+    bool viewer; /* REQ_JOIN: counted in the room's viewers */
     int64_t enqueued_ns;
 };
 

@@ -196,6 +196,14 @@ static void do_join(struct session *s, json_t *msg)
         }
         since = json_integer_value(sv);
     }
+    /* "viewer": false follows the room without counting as a viewer (an
+     * overlay in OBS, the streamer's dashboard). */
+    json_t *vv = json_object_get(msg, "viewer");
+    if (vv && !json_is_boolean(vv)) {
+        send_error(s, "bad_request", "viewer must be true or false", NULL);
+        return;
+    }
+    bool viewer = !vv || json_is_true(vv);
     if (find_room(s, room)) {
         send_error(s, "bad_request", "already in that room", NULL);
         return;
@@ -215,7 +223,7 @@ static void do_join(struct session *s, json_t *msg)
     m->sub.deliver = deliver;
     s->rooms[slot] = m;
     s->refs++;
-    if (chat_hub_join(s->loop, &m->sub, room, s->user_id, since, on_joined, m) != 0) {
+    if (chat_hub_join(s->loop, &m->sub, room, s->user_id, since, viewer, on_joined, m) != 0) {
         s->refs--;
         s->rooms[slot] = NULL;
         free(m);

@@ -165,6 +165,27 @@ describe('chat', () => {
     assert.equal((await srv.api('GET', `/api/channels/${u.username}`)).json.viewers, 3);
     cs[2].close();
     await cs[0].next((m) => m.type === 'presence' && m.viewers === 2, 6000);
+
+    // An overlay or a dashboard joins with viewer:false: it gets the room's
+    // events but the count stays, on join and on leave; a bad value is refused.
+    const o = await connect(srv, null, { t });
+    o.send({ type: 'join', room, viewer: 'no' });
+    assert.equal((await o.next((m) => m.type === 'error')).code, 'bad_request');
+    o.send({ type: 'join', room, viewer: false });
+    const oj = await o.next((m) => m.type === 'joined');
+    assert.equal(oj.viewers, 2);
+    const seen = new Set(cs[0].msgs);
+    const a = await connect(srv, u.access, { t });
+    await join(a, room);
+    await cs[0].next((m) => !seen.has(m) && m.type === 'presence' && m.viewers === 3, 6000);
+    assert.equal((await srv.api('GET', `/api/channels/${u.username}`)).json.viewers, 3);
+    a.send({ type: 'send', room, text: 'seen by the overlay', client_id: 'ov1' });
+    await o.next((m) => m.type === 'message' && m.text === 'seen by the overlay');
+    for (const m of cs[0].msgs) seen.add(m);
+    o.close();
+    a.close();
+    await cs[0].next((m) => !seen.has(m) && m.type === 'presence' && m.viewers === 2, 6000);
+    assert.equal((await srv.api('GET', `/api/channels/${u.username}`)).json.viewers, 2);
   });
 
   // Join, leave and join again before the first join is answered: one

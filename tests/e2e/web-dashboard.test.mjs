@@ -158,6 +158,8 @@ describe('web app: the streamer dashboard', () => {
     }
     // These came in over /ws (the page is open): no reload needed.
     await until(A, () => document.querySelectorAll('#donation-list > li').length === 3);
+    // The dashboard's connection follows the room without counting as a viewer.
+    assert.equal((await srv.api('GET', `/api/channels/${streamer.username}`)).json.viewers, 0);
     let shown = await shownDonations(A);
     assert.deepEqual(
       shown.map(({ id, name, amount, message }) => ({ id, name, amount, message })),

@@ -123,6 +123,8 @@ describe('web overlays', () => {
     const page = await newPage(browser, { baseURL: srv.url });
     await page.goto(`${overlay.alerts_url}&duration=20000&lang=ko`);
     await joined(page);
+    // An overlay in OBS follows the room without counting as a viewer.
+    assert.equal((await srv.api('GET', `/api/channels/${streamer.username}`)).json.viewers, 0);
     const bg = await page.evaluate(() => [getComputedStyle(document.documentElement).backgroundColor, getComputedStyle(document.body).backgroundColor]);
     assert.deepEqual(bg, ['rgba(0, 0, 0, 0)', 'rgba(0, 0, 0, 0)']);
     assert.equal(await page.locator('#site-header, header, nav').count(), 0);

@@ -61,7 +61,8 @@ const HISTORY_LIMIT = 50;
 /**
  * A WebSocket to /ws in one room that reconnects by itself.
  * handlers: onEvent(ev) for room events and notices, onStatus(state) with
- * 'connecting' | 'open' | 'reconnecting' | 'closed'.
+ * 'connecting' | 'open' | 'reconnecting' | 'closed'; viewer: false joins
+ * without counting in the room's viewers (the streamer's dashboard).
  */
 export class ChatConnection {
   constructor(room, handlers) {
@@ -97,6 +98,7 @@ export class ChatConnection {
       opened = true;
       const join = { type: 'join', room: this.room };
       if (this.lastSeq !== null) join.since = this.lastSeq;
+      if (this.h.viewer === false) join.viewer = false;
       ws.send(JSON.stringify(join));
     };
     ws.onmessage = (m) => {

@@ -36,7 +36,8 @@ export class OverlayConnection {
     const ws = new WebSocket(`${proto}//${location.host}/ws`);
     this.ws = ws;
     ws.onopen = () => {
-      const join = { type: 'join', room: this.room };
+      // An overlay in OBS follows the room; it is not a viewer.
+      const join = { type: 'join', room: this.room, viewer: false };
       if (this.lastSeq !== null) join.since = this.lastSeq;
       ws.send(JSON.stringify(join));
       clearInterval(this.ping);

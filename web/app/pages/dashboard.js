@@ -659,6 +659,7 @@ export async function render(ctx) {
     top.refresh();
   };
   const conn = new ChatConnection(`channel:${name}`, {
+    viewer: false, // the streamer's own dashboard is not a viewer
     onEvent(ev) {
       if (ev.type === 'donation') refreshDonations();
       else if (ev.type === 'live' && ev.live !== !!channel.live) pollStatus();
