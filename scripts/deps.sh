@@ -18,7 +18,9 @@ if [ "$mode" = bench ]; then
   pkgs+=(gnuplot-nox)
 fi
 if [ "$mode" = test ]; then
-  pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl ffmpeg chromium fonts-nanum)
+  # chromium with Korean (nanum) and emoji fonts for the browser tests and screenshots
+  pkgs+=(libcmocka-dev clang libclang-rt-dev prometheus wrk curl ffmpeg chromium fonts-nanum
+    fonts-noto-color-emoji)
 fi
 # Node: any recent one already on the machine will do (it may come from
 # elsewhere than Debian, with its own npm); otherwise Debian's.
