@@ -1045,17 +1045,7 @@ static int stream_key_get(struct store_conn *c, int64_t owner_id, char *key_out)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
     sqlite__bind_i64(s, 1, owner_id, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    int err;
-    if (rc == SQLITE_ROW)
-        err = sqlite__col_text(c, s, 0, key_out, STORE_KEY_MAX + 1, op);
-    else if (rc == SQLITE_DONE)
-        err = ONAIR_ENOTFOUND;
-    else
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__read_one(c, s, rc, sqlite__read_key, key_out, op);
 }
 
 static int channels_reset_live(struct store_conn *c)
@@ -1388,6 +1378,26 @@ void sqlite__bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
 }
 
 /* col_text for a column that may be NULL, which reads as "". */
+int sqlite__read_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, sqlite_row_fn read,
+                     void *out, const char *op)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite3_step(s) : bind_rc;
+    int err;
+    if (rc == SQLITE_ROW)
+        err = read(c, s, out, op);
+    else if (rc == SQLITE_DONE)
+        err = ONAIR_ENOTFOUND;
+    else
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
+    return err;
+}
+
+int sqlite__read_key(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op)
+{
+    return sqlite__col_text(c, s, 0, out, STORE_KEY_MAX + 1, op);
+}
+
 int sqlite__col_text_opt(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
                          const char *op)
 {

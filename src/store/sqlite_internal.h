@@ -31,6 +31,15 @@ void sqlite__done(sqlite3_stmt *s);
 int sqlite__run(sqlite3_stmt *s);
 
 int sqlite__fail(struct store_conn *c, int rc, const char *op);
+
+/* Reads the row s is positioned on into out (0, or an error logged). */
+typedef int (*sqlite_row_fn)(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op);
+/* Steps s (bound; bind_rc the binds' result) once: a row is read into out
+ * by read, no row is ENOTFOUND, a failure is logged (EIO). Resets s. */
+int sqlite__read_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, sqlite_row_fn read,
+                     void *out, const char *op);
+/* A sqlite_row_fn: column 0 as text into a char[STORE_KEY_MAX + 1]. */
+int sqlite__read_key(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op);
 bool sqlite__is_unique_violation(int rc);
 bool sqlite__text_fits(const char *s, size_t max, bool may_be_empty);
 bool sqlite__field_ok(const char *s, size_t size, bool may_be_empty);

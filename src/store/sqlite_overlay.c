@@ -45,17 +45,7 @@ int sqlite__overlay_key_get(struct store_conn *c, int64_t channel_id, char *key_
         return ONAIR_EIO;
     int rc = SQLITE_OK;
     sqlite__bind_i64(s, 1, channel_id, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    int err;
-    if (rc == SQLITE_ROW)
-        err = sqlite__col_text(c, s, 0, key_out, STORE_KEY_MAX + 1, op);
-    else if (rc == SQLITE_DONE)
-        err = ONAIR_ENOTFOUND;
-    else
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__read_one(c, s, rc, sqlite__read_key, key_out, op);
 }
 
 /* Runs O_INSERT or O_SET for (channel_id, key, now). */

@@ -95,26 +95,8 @@ static int exec(struct store_conn *c, sqlite3_stmt *s, int bind_rc, const char *
     return err;
 }
 
-typedef int (*row_reader_fn)(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op);
 static int read_payment(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op);
 static int read_donation(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op);
-
-/* Steps s (bound; bind_rc the binds' result) once: a row is read into
- * *out, no row is ENOTFOUND. Resets s. */
-static int read_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, row_reader_fn read,
-                    void *out, const char *op)
-{
-    int rc = bind_rc == SQLITE_OK ? sqlite3_step(s) : bind_rc;
-    int err;
-    if (rc == SQLITE_ROW)
-        err = read(c, s, out, op);
-    else if (rc == SQLITE_DONE)
-        err = ONAIR_ENOTFOUND;
-    else
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
-}
 
 /* ---- balances and the ledger ---- */
 
@@ -267,7 +249,7 @@ static int payment_read(struct store_conn *c, const char *id, struct store_payme
         return ONAIR_EIO;
     int rc = SQLITE_OK;
     sqlite__bind_text(s, 1, id, &rc);
-    return read_one(c, s, rc, read_payment, out, op);
+    return sqlite__read_one(c, s, rc, read_payment, out, op);
 }
 
 int sqlite__payment_get(struct store_conn *c, const char *id, struct store_payment *out)
@@ -413,7 +395,7 @@ int sqlite__payment_close(struct store_conn *c, const char *id, const char *stat
 
 /* Steps s to the end, reading rows with read(row) into a malloc'd array of
  * elements of size `size`. */
-static int collect(struct store_conn *c, sqlite3_stmt *s, size_t size, row_reader_fn read,
+static int collect(struct store_conn *c, sqlite3_stmt *s, size_t size, sqlite_row_fn read,
                    void **out, size_t *n, const char *op)
 {
     char *arr = NULL;
@@ -513,7 +495,7 @@ static int donation_by_key(struct store_conn *c, const struct store_donate_req *
     int rc = SQLITE_OK;
     sqlite__bind_i64(s, 1, r->from_user, &rc);
     sqlite__bind_text(s, 2, r->idempotency_key, &rc);
-    return read_one(c, s, rc, read_donation, d, op);
+    return sqlite__read_one(c, s, rc, read_donation, d, op);
 }
 
 static int donation_insert(struct store_conn *c, const struct store_donate_req *r, int64_t tx,

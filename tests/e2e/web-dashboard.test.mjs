@@ -11,7 +11,7 @@ import { test, startServer, newUser, REPO_ROOT, SANITIZED } from './lib/server.m
 import { startPublisher } from './lib/media.mjs';
 import { connect, join } from './lib/chat.mjs';
 import { charge, donate } from './lib/wallet.mjs';
-import { launchBrowser, newPage, checkA11y, screenshot, PHONE } from './lib/browser.mjs';
+import { launchBrowser, newPage, openApp, checkA11y, screenshot, PHONE } from './lib/browser.mjs';
 
 const WEB_DIR = path.join(REPO_ROOT, 'web');
 const SLOW = SANITIZED ? 3 : 1;
@@ -54,19 +54,9 @@ describe('web app: the streamer dashboard', () => {
   let fan2;
   let helper; // becomes a moderator
   let A; // the streamer's dashboard (English, desktop)
-  let deepLinks = false;
   const room = () => `channel:${streamer.username}`;
 
-  async function go(page, p) {
-    if (deepLinks) {
-      await page.goto(p);
-    } else {
-      if (!(await page.evaluate(() => !!window.onair).catch(() => false))) await page.goto('/');
-      await page.waitForFunction(() => !!window.onair);
-      await page.evaluate((to) => window.onair.navigate(to), p);
-    }
-    await page.waitForFunction(() => document.getElementById('main')?.dataset.page, null, { timeout: 15_000 * SLOW });
-  }
+  const go = (page, p) => openApp(page, p, 15_000 * SLOW);
 
   /** Logs user in through the form and opens the dashboard. */
   async function openDashboard(page, user) {
@@ -106,9 +96,6 @@ describe('web app: the streamer dashboard', () => {
     helper = await newUser(srv, 'dmod');
     await charge(srv, fan1.access, 5000);
     await charge(srv, fan2.access, 5000);
-    const probe = await fetch(`${srv.url}/dashboard`, { headers: { accept: 'text/html' } });
-    deepLinks = probe.status === 200 && /text\/html/.test(probe.headers.get('content-type') || '');
-    await probe.arrayBuffer();
   });
 
   after(async () => {

@@ -13,7 +13,7 @@ import { test, startServer, newUser, login, uniqueName, DEFAULT_PASSWORD, REPO_R
 import { startPublisher } from './lib/media.mjs';
 import { connect } from './lib/chat.mjs';
 import { charge, donate } from './lib/wallet.mjs';
-import { launchBrowser, newPage, checkA11y, screenshot, DESKTOP, PHONE } from './lib/browser.mjs';
+import { launchBrowser, newPage, openApp, checkA11y, screenshot, DESKTOP, PHONE } from './lib/browser.mjs';
 
 const WEB_DIR = path.join(REPO_ROOT, 'web');
 const HLS_JS = path.join(WEB_DIR, 'node_modules', 'hls.js', 'dist', 'hls.min.mjs');
@@ -38,23 +38,12 @@ describe('web app', () => {
   let B; // a signed-in viewer's page (English browser)
   let C; // an anonymous viewer on a phone
   let E; // an anonymous viewer waiting on the streamer's page before it goes live
-  let deepLinks = false; // does the server answer app routes with index.html?
   let firstAccess = null;
   const unauthorized = []; // 401s the streamer's page received
   const room = () => `channel:${streamer.username}`;
   const token = async (u) => (await login(srv, u.username, u.password)).access;
 
-  /** Opens an app path: a real page load when the server serves app routes, else in-app navigation. */
-  async function go(page, p) {
-    if (deepLinks) {
-      await page.goto(p);
-    } else {
-      if (!(await page.evaluate(() => !!window.onair).catch(() => false))) await page.goto('/');
-      await page.waitForFunction(() => !!window.onair);
-      await page.evaluate((to) => window.onair.navigate(to), p);
-    }
-    await page.waitForFunction(() => document.getElementById('main')?.dataset.page, null, { timeout: 15_000 * SLOW });
-  }
+  const go = (page, p) => openApp(page, p, 15_000 * SLOW);
 
   before(async () => {
     assert.ok(
@@ -74,9 +63,6 @@ describe('web app', () => {
     });
     viewer = await newUser(srv, 'fan');
     taken = await newUser(srv, 'taken');
-    const probe = await fetch(`${srv.url}/c/${viewer.username}`, { headers: { accept: 'text/html' } });
-    deepLinks = probe.status === 200 && /text\/html/.test(probe.headers.get('content-type') || '');
-    await probe.arrayBuffer();
   });
 
   after(async () => {
@@ -515,12 +501,7 @@ describe('web app', () => {
     await P.context().close();
   });
 
-  test('deep links: app routes load straight from the server', { timeout: 20_000 * SLOW }, async (t) => {
-    if (!deepLinks) {
-      // Visible in the report, not silent: the server still needs the rule.
-      t.todo('the server answers /c/{channel}, /login, /dashboard ... with 404 instead of index.html; the app is reachable from / only');
-      return;
-    }
+  test('deep links: app routes load straight from the server', { timeout: 20_000 * SLOW }, async () => {
     const P = await newPage(browser, { baseURL: srv.url });
     const pages = [
       [`/c/${streamer.username}`, 'watch'],

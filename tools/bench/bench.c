@@ -120,6 +120,19 @@ size_t bench_opts_select(const struct bench_scoped_opt *all, size_t n, unsigned 
     return k;
 }
 
+int bench_opts_parse_scoped(const char *scenario, const char *usage,
+                            const struct bench_scoped_opt *all, size_t n, unsigned sc, int argc,
+                            char **argv)
+{
+    struct bench_opt *opts = malloc((n ? n : 1) * sizeof *opts);
+    if (!opts)
+        abort();
+    size_t k = bench_opts_select(all, n, sc, opts);
+    int rc = bench_opts_parse(scenario, usage, opts, k, argc, argv);
+    free(opts);
+    return rc;
+}
+
 /* ---- loopback URLs ---- */
 
 static bool loopback_v4(const struct in_addr *a)

@@ -97,6 +97,10 @@ struct bench_scoped_opt {
  * has room for n; returns how many. */
 size_t bench_opts_select(const struct bench_scoped_opt *all, size_t n, unsigned sc,
                          struct bench_opt *out);
+/* bench_opts_parse over the options of scenario `sc` in all[0..n). */
+int bench_opts_parse_scoped(const char *scenario, const char *usage,
+                            const struct bench_scoped_opt *all, size_t n, unsigned sc, int argc,
+                            char **argv);
 
 /* Called once a second on the loop; appends the scenario's part of the
  * progress line (after "t=..s"). */

@@ -248,9 +248,8 @@ static int parse(enum scenario sc, int argc, char **argv, struct copts *o)
          {"down-ms", BENCH_OPT_LONG, &o->down_ms, 0, 600000, "MS",
           "how long a dropped subscriber stays away before it rejoins (default 300)"}},
     };
-    struct bench_opt opts[sizeof table / sizeof table[0]];
-    size_t n = bench_opts_select(table, sizeof table / sizeof table[0], sc, opts);
-    int rc = bench_opts_parse(sc_name(sc), usage[sc], opts, n, argc, argv);
+    int rc = bench_opts_parse_scoped(sc_name(sc), usage[sc], table, sizeof table / sizeof table[0],
+                                     sc, argc, argv);
     if (rc)
         return rc;
     if (!o->url) {

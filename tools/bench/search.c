@@ -825,10 +825,8 @@ int bench_search_parse(enum bench_search_scenario sc, int argc, char **argv,
         {BOTH, {"json", BENCH_OPT_FLAG, &o->json, 0, 0, NULL, "print a JSON summary on stdout"}},
         {BOTH, {"quiet", BENCH_OPT_FLAG, &o->quiet, 0, 0, NULL, "no progress line"}},
     };
-    struct bench_opt opts[sizeof table / sizeof table[0]];
-    size_t n = bench_opts_select(table, sizeof table / sizeof table[0], sc, opts);
-    int rc = bench_opts_parse(sc_name(sc), sc == BENCH_CHAT_SEED ? seed_usage : search_usage, opts,
-                              n, argc, argv);
+    int rc = bench_opts_parse_scoped(sc_name(sc), sc == BENCH_CHAT_SEED ? seed_usage : search_usage,
+                                     table, sizeof table / sizeof table[0], sc, argc, argv);
     if (rc)
         return rc;
     return required(sc, o);

@@ -141,9 +141,8 @@ static int parse(enum scenario sc, int argc, char **argv, struct vopts *o)
          {"ramp", BENCH_OPT_DOUBLE, &o->ramp, 0, 3600, "SECONDS",
           "spread the starts of streams/channels over this long (default 2)"}},
     };
-    struct bench_opt opts[sizeof table / sizeof table[0]];
-    size_t n = bench_opts_select(table, sizeof table / sizeof table[0], sc, opts);
-    int rc = bench_opts_parse(sc_name(sc), usage[sc], opts, n, argc, argv);
+    int rc = bench_opts_parse_scoped(sc_name(sc), usage[sc], table, sizeof table / sizeof table[0],
+                                     sc, argc, argv);
     if (rc)
         return rc;
     if (strcmp(mode, "ll") == 0) {

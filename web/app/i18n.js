@@ -373,6 +373,13 @@ export function formatNumber(n) {
   return new Intl.NumberFormat(lang === 'ko' ? 'ko-KR' : 'en-US').format(n);
 }
 
+/** A date and time (unix ms, ISO text or a Date) in the language given or the page's; '' if invalid. */
+export function formatDateTime(when, as = lang) {
+  const d = new Date(when);
+  if (Number.isNaN(d.getTime())) return '';
+  return new Intl.DateTimeFormat(as === 'ko' ? 'ko-KR' : 'en-US', { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+}
+
 /** "1:02:03" / "12:34" for a duration in ms. */
 export function formatDuration(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));

@@ -70,6 +70,15 @@ export async function newPage(browser, { baseURL, viewport = DESKTOP, locale = '
   return page;
 }
 
+/**
+ * Loads an app path straight from the server (it answers the app's routes
+ * with index.html) and waits until the app has rendered a page.
+ */
+export async function openApp(page, p, timeout = 15_000) {
+  await page.goto(p);
+  await page.waitForFunction(() => document.getElementById('main')?.dataset.page, null, { timeout });
+}
+
 /** Runs axe-core in the page; asserts no serious or critical violations. */
 export async function checkA11y(page, what) {
   const src = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');

@@ -4,32 +4,11 @@
 // (GET /api/channels/{name}/overlay, POST .../overlay/rotate).
 
 import '../overlay/strings.js';
-import { h } from '../dom.js';
+import { h, copyText } from '../dom.js';
 import { T, setText } from '../i18n.js';
 import { api } from '../api.js';
 
 const MASK = '•'.repeat(12);
-
-async function copy(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // No clipboard API (plain http on a LAN address): the old way.
-    const ta = h('textarea', { class: 'visually-hidden', 'aria-hidden': 'true' });
-    ta.value = text;
-    document.body.append(ta);
-    ta.select();
-    let ok = false;
-    try {
-      ok = document.execCommand('copy');
-    } catch {
-      ok = false;
-    }
-    ta.remove();
-    return ok;
-  }
-}
 
 /**
  * The panel for channel `name` (the signed-in owner's). It fills itself in
@@ -55,7 +34,7 @@ export function overlayPanel(name, signal) {
     const btn = h('button', { type: 'button', class: 'btn btn-secondary', id: `${id}-copy`, text: T('overlay.dash.copy'), 'aria-label': copyLabel, disabled: true });
     btn.addEventListener('click', async () => {
       if (!urls) return;
-      const ok = await copy(urls[which]);
+      const ok = await copyText(urls[which]);
       setText(status, ok ? T('overlay.dash.copied') : T('overlay.dash.copyFailed'));
       status.hidden = false;
       clearTimeout(btn.timer);

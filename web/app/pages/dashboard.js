@@ -4,8 +4,8 @@
 // donors; refreshed as donations arrive over /ws) and the channel's
 // moderators.
 
-import { h, fieldError, useStyle } from '../dom.js';
-import { T, t, setText, addStrings, getLang, onLangChange, formatNumber } from '../i18n.js';
+import { h, fieldError, useStyle, copyText } from '../dom.js';
+import { T, t, setText, addStrings, onLangChange, formatNumber, formatDateTime } from '../i18n.js';
 import { api, auth } from '../api.js';
 import { createPlayer } from '../player.js';
 import { ChatConnection } from '../chat.js';
@@ -76,45 +76,17 @@ addStrings({
   },
 });
 
-async function copy(text) {
-  try {
-    await navigator.clipboard.writeText(text);
-    return true;
-  } catch {
-    // No clipboard API (plain http on a LAN address): the old way.
-    const ta = h('textarea', { class: 'visually-hidden', 'aria-hidden': 'true' });
-    ta.value = text;
-    document.body.append(ta);
-    ta.select();
-    let ok = false;
-    try {
-      ok = document.execCommand('copy');
-    } catch {
-      ok = false;
-    }
-    ta.remove();
-    return ok;
-  }
-}
-
 /** A copy button that says "Copied" for a moment. */
 function copyButton(id, label, get, statusEl) {
   const btn = h('button', { type: 'button', class: 'btn btn-secondary', id, text: T('dash.copy'), 'aria-label': label });
   btn.addEventListener('click', async () => {
-    const ok = await copy(get());
+    const ok = await copyText(get());
     setText(statusEl, ok ? T('dash.copied') : T('dash.copyFailed'));
     statusEl.hidden = false;
     clearTimeout(btn.timer);
     btn.timer = setTimeout(() => (statusEl.hidden = true), 3000);
   });
   return btn;
-}
-
-/** A date and time in the page's language (plain text, re-rendered on a switch). */
-function formatTime(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(getLang() === 'ko' ? 'ko-KR' : 'en-US', { dateStyle: 'medium', timeStyle: 'short' }).format(d);
 }
 
 const pts = (n) => T('points', { n: formatNumber(n) });
@@ -219,7 +191,7 @@ function donationsPanel(name, signal) {
         { class: 'dash-donation-head' },
         h('span', { class: 'dash-donor', text: from }),
         h('span', { class: 'dash-amount', text: pts(d.amount) }),
-        h('time', { class: 'dash-time', datetime: d.created_at, text: formatTime(d.created_at) }),
+        h('time', { class: 'dash-time', datetime: d.created_at, text: formatDateTime(d.created_at) }),
       ),
       d.message ? h('p', { class: 'dash-donation-msg', text: d.message }) : null,
     );

@@ -4,7 +4,7 @@
 // and Back works. A result opens its room at that message (?seq=N).
 
 import { h, nameColor, fieldError, useStyle } from '../dom.js';
-import { T, setText, addStrings, getLang, formatNumber } from '../i18n.js';
+import { T, setText, addStrings, formatNumber, formatDateTime } from '../i18n.js';
 import { api } from '../api.js';
 
 addStrings({
@@ -173,7 +173,6 @@ export async function render(ctx) {
     ctx.navigate(`/search?${p}`);
   });
 
-  const timeFmt = new Intl.DateTimeFormat(getLang() === 'ko' ? 'ko-KR' : 'en-US', { dateStyle: 'medium', timeStyle: 'short' });
   function resultItem(r) {
     const name = r.user?.name || '?';
     const who = h('span', { class: 'result-user', text: name });
@@ -191,7 +190,7 @@ export async function render(ctx) {
           h('span', { class: 'result-room', text: roomLabel(r.room) }),
           who,
           r.type === 'donation' ? h('span', { class: 'badge badge-off', text: T('search.donation') }) : null,
-          h('time', { class: 'result-time', datetime: when.toISOString(), text: timeFmt.format(when) }),
+          h('time', { class: 'result-time', datetime: when.toISOString(), text: formatDateTime(when) }),
         ),
         h('span', { class: 'result-text' }, highlightNodes(r.highlight ?? r.text)),
       ),

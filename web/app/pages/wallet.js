@@ -5,7 +5,7 @@
 // donations sent and received, each a page at a time.
 
 import { h, fieldError, useStyle } from '../dom.js';
-import { T, setText, addStrings, formatNumber } from '../i18n.js';
+import { T, setText, addStrings, formatNumber, formatDateTime } from '../i18n.js';
 import { api, auth } from '../api.js';
 import { refreshBalance } from '../main.js';
 
@@ -13,8 +13,6 @@ const PRESETS = [1000, 5000, 10000, 50000];
 const MAX_CHARGE = 1_000_000; // the server's default max-charge; it has the last word
 const PAGE = 20;
 
-const dateFmt = (locale) => (a) =>
-  new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(a.ts));
 
 addStrings({
   ko: {
@@ -69,7 +67,7 @@ addStrings({
     'wallet.status.expired': '만료됨',
     'wallet.provider.test': '테스트 결제',
     'wallet.provider.kakaopay': '카카오페이',
-    'wallet.date': dateFmt('ko-KR'),
+    'wallet.date': (a) => formatDateTime(a.ts, 'ko'),
   },
   en: {
     'wallet.title': 'Wallet',
@@ -123,7 +121,7 @@ addStrings({
     'wallet.status.expired': 'Expired',
     'wallet.provider.test': 'Test payment',
     'wallet.provider.kakaopay': 'KakaoPay',
-    'wallet.date': dateFmt('en-US'),
+    'wallet.date': (a) => formatDateTime(a.ts, 'en'),
   },
 });
 
