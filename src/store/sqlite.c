@@ -2206,6 +2206,12 @@ static int room_from_row(struct store_conn *c, sqlite3_stmt *s, struct store_roo
     return err;
 }
 
+/* room_from_row as a sqlite_row_fn. */
+static int read_room(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op)
+{
+    return room_from_row(c, s, out, op);
+}
+
 static int add_member(struct store_conn *c, int64_t room_id, int64_t user_id, const char *op)
 {
     sqlite3_stmt *s = prep(c, S_ROOM_MEMBER_INSERT, op);
@@ -2287,17 +2293,7 @@ static int room_get(struct store_conn *c, int64_t id, struct store_room *out)
         return ONAIR_EIO;
     int rc = SQLITE_OK;
     sqlite__bind_i64(s, 1, id, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    int err;
-    if (rc == SQLITE_ROW)
-        err = room_from_row(c, s, out, op);
-    else if (rc == SQLITE_DONE)
-        err = ONAIR_ENOTFOUND;
-    else
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__read_one(c, s, rc, read_room, out, op);
 }
 
 /* Runs an existence query bound to (a, b): *out is whether a row came back. */
