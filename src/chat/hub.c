@@ -149,7 +149,7 @@ struct fanout {
     struct fan_item items[];
 };
 
-#define DELIVER_MAX 64 /* frames handed to a subscriber at once (one writev) */
+#define DELIVER_MAX 256 /* frames handed to a subscriber at once (one writev) */
 
 /* Delivers items (all of one room) to each of the room's subscribers on l. */
 static unsigned deliver_run(const struct fan_item *items, size_t n, struct loop *l)

@@ -42,6 +42,11 @@ void bytes_unref(struct bytes *b)
     }
 }
 
+void bytes_retain(void *b)
+{
+    bytes_ref(b);
+}
+
 void bytes_release(void *b)
 {
     bytes_unref(b);

@@ -29,7 +29,8 @@ struct bytes *bytes_take_at(void *block, size_t off, size_t len);
 struct bytes *bytes_new(const void *data, size_t len);
 struct bytes *bytes_ref(struct bytes *b);
 void bytes_unref(struct bytes *b);
-/* Adapter for release callbacks taking void *. */
+/* Adapters for callbacks taking void *: bytes_ref and bytes_unref. */
+void bytes_retain(void *b);
 void bytes_release(void *b);
 
 #endif

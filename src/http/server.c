@@ -99,7 +99,7 @@ struct write_req {
     unsigned nrefs;
 };
 
-#define MAX_REFS 64
+#define MAX_REFS 256
 /* Connections the kernel may hold for accept(); it caps this at
  * net.core.somaxconn. A spike of thousands of clients at once must not
  * overflow it (dropped SYNs wait a second to be retried). */
@@ -910,30 +910,76 @@ struct http_conn *http_upgrade(struct http_request *req, const char *extra_heade
     return c;
 }
 
-int http_conn_send(struct http_conn *c, const struct http_body_ref *refs, unsigned n)
+/* Writes refs: first straight into the socket when nothing is queued before
+ * them (no allocation, nothing kept: the common case for a reader that
+ * keeps up), then queues whatever the socket did not take. Owned refs
+ * (retain NULL) are released once written; borrowed ones are retained only
+ * for the part that has to wait. */
+static int send_refs(struct http_conn *c, const struct http_body_ref *refs, unsigned n,
+                     void (*retain)(void *owner))
 {
+    bool owned = retain == NULL;
     if (c->closing || c->up_close_pending || n == 0 || n > MAX_REFS) {
-        release_refs(refs, n);
+        if (owned)
+            release_refs(refs, n);
         return c->closing || c->up_close_pending ? ONAIR_ECLOSED : (n == 0 ? 0 : ONAIR_EINVAL);
     }
-    struct write_req *wr = xcalloc(1, sizeof *wr);
-    wr->conn = c;
-    wr->refs = xmalloc(n * sizeof *refs);
-    memcpy(wr->refs, refs, n * sizeof *refs);
-    wr->nrefs = n;
     uv_buf_t bufs[MAX_REFS];
+    unsigned from[MAX_REFS]; /* the ref each buffer comes from */
     unsigned nb = 0;
     for (unsigned i = 0; i < n; i++)
-        if (refs[i].len)
+        if (refs[i].len) {
+            from[nb] = i;
             bufs[nb++] = uv_buf_init((char *)refs[i].data, (unsigned)refs[i].len);
-    if (nb == 0 || uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, nb, on_written) != 0) {
+        }
+    int w = nb ? uv_try_write((uv_stream_t *)&c->tcp, bufs, nb) : 0;
+    if (w < 0 && w != UV_EAGAIN) {
+        if (owned)
+            release_refs(refs, n);
+        conn_close(c);
+        return ONAIR_ECLOSED;
+    }
+    size_t done = w > 0 ? (size_t)w : 0;
+    unsigned first = 0;
+    while (first < nb && done >= bufs[first].len) {
+        done -= bufs[first].len;
+        first++;
+    }
+    if (first == nb) {
+        if (owned)
+            release_refs(refs, n);
+        return 0;
+    }
+    bufs[first].base += done;
+    bufs[first].len -= (unsigned)done;
+    unsigned keep = from[first]; /* refs[keep..n) are still needed */
+    if (owned)
+        release_refs(refs, keep);
+    struct write_req *wr = xcalloc(1, sizeof *wr);
+    wr->conn = c;
+    wr->nrefs = n - keep;
+    wr->refs = xmalloc(wr->nrefs * sizeof *refs);
+    memcpy(wr->refs, refs + keep, wr->nrefs * sizeof *refs);
+    for (unsigned i = 0; !owned && i < wr->nrefs; i++)
+        if (wr->refs[i].release)
+            retain(wr->refs[i].owner);
+    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs + first, nb - first, on_written) != 0) {
         write_req_free(wr);
-        if (nb == 0)
-            return 0;
         conn_close(c);
         return ONAIR_ECLOSED;
     }
     return 0;
+}
+
+int http_conn_send(struct http_conn *c, const struct http_body_ref *refs, unsigned n)
+{
+    return send_refs(c, refs, n, NULL);
+}
+
+int http_conn_send_borrowed(struct http_conn *c, const struct http_body_ref *refs, unsigned n,
+                            void (*retain)(void *owner))
+{
+    return send_refs(c, refs, n, retain);
 }
 
 size_t http_conn_queued(const struct http_conn *c)

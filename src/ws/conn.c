@@ -230,11 +230,9 @@ int ws_conn_send_frames(struct ws_conn *c, struct bytes **frames, size_t n)
     struct http_body_ref refs[WS_SEND_FRAMES_MAX];
     if (n > WS_SEND_FRAMES_MAX)
         return ONAIR_EINVAL;
-    for (size_t i = 0; i < n; i++) {
-        bytes_ref(frames[i]);
+    for (size_t i = 0; i < n; i++)
         refs[i] = (struct http_body_ref){frames[i]->data, frames[i]->len, bytes_release, frames[i]};
-    }
-    return http_conn_send(c->http, refs, (unsigned)n);
+    return http_conn_send_borrowed(c->http, refs, (unsigned)n, bytes_retain);
 }
 
 size_t ws_conn_queued(const struct ws_conn *c)

@@ -50,7 +50,7 @@ int ws_conn_send_text(struct ws_conn *c, const char *text, size_t len);
 /* Sends an already framed, shared message (takes no reference: adds one). */
 int ws_conn_send_frame(struct ws_conn *c, struct bytes *frame);
 /* Sends n (at most WS_SEND_FRAMES_MAX) framed messages in one write (writev). */
-#define WS_SEND_FRAMES_MAX 64
+#define WS_SEND_FRAMES_MAX 256
 int ws_conn_send_frames(struct ws_conn *c, struct bytes **frames, size_t n);
 /* Starts the close handshake with code/reason; on_close follows. */
 void ws_conn_close(struct ws_conn *c, uint16_t code, const char *reason);
