@@ -97,7 +97,7 @@ struct http_body_ref {
 
 /* Answers req with the concatenation of refs[0..n) as the body, written
  * straight from those bytes (one writev with the head). Takes one reference
- * per slice: each is released exactly once, whatever happens. n <= 64. */
+ * per slice: each is released exactly once, whatever happens. n <= 256. */
 void http_respond_refs(struct http_request *req, int status, const char *content_type,
                        const char *extra_headers, const struct http_body_ref *refs, unsigned n);
 

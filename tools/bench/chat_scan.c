@@ -158,8 +158,18 @@ void bench_chat_scan_onair(const char *data, size_t len, struct bench_chat_event
         return;
     if (starts(t, end, "message\"")) {
         ev->kind = BENCH_CHAT_MESSAGE;
-        bench_scan_int(t, (size_t)(end - t), "\"seq\":", &ev->seq);
-        ev->has_payload = bench_chat_payload_find(t, (size_t)(end - t), &ev->payload);
+        /* onair writes `"message","room":"R","seq":N` in that order: check
+         * for it before searching, which would stop at every quote. */
+        const char *p = t + 8, *q, *rest = t;
+        uint64_t seq;
+        if (starts(p, end, ",\"room\":\"") && (q = memchr(p + 9, '"', (size_t)(end - p - 9))) &&
+            starts(q + 1, end, ",\"seq\":") && (q += 8, digits(&q, end, &seq))) {
+            ev->seq = (int64_t)seq;
+            rest = q;
+        } else {
+            bench_scan_int(t, (size_t)(end - t), "\"seq\":", &ev->seq);
+        }
+        ev->has_payload = bench_chat_payload_find(rest, (size_t)(end - rest), &ev->payload);
     } else if (starts(t, end, "ack\"")) {
         ev->kind = BENCH_CHAT_ACK;
         bench_scan_int(t, (size_t)(end - t), "\"seq\":", &ev->seq);

@@ -107,6 +107,7 @@ void bench_seq_init(struct bench_seq *q, uint64_t base)
     q->started = true;
     q->base = base;
     q->next = base;
+    q->contig = base;
 }
 
 enum bench_seq_result bench_seq_observe(struct bench_seq *q, uint64_t n)
@@ -115,6 +116,16 @@ enum bench_seq_result bench_seq_observe(struct bench_seq *q, uint64_t n)
         q->stale++;
         return BENCH_SEQ_STALE;
     }
+    if (n == q->next && q->contig == n) { /* in order, nothing missing: no bitmap */
+        q->next = q->contig = n + 1;
+        q->delivered++;
+        return BENCH_SEQ_NEXT;
+    }
+    if (n < q->contig) {
+        q->duplicates++;
+        return BENCH_SEQ_DUPLICATE;
+    }
+    enum bench_seq_result r;
     if (n >= q->next) {
         /* Moving the window forward: clear the slots of the numbers skipped
          * over (they were not received), at most a whole window's worth. */
@@ -123,24 +134,26 @@ enum bench_seq_result bench_seq_observe(struct bench_seq *q, uint64_t n)
             from = n - BENCH_SEQ_WINDOW + 1;
         for (uint64_t k = from; k < n; k++)
             bit_set(q, k, false);
-        bit_set(q, n, true);
-        enum bench_seq_result r = n == q->next ? BENCH_SEQ_NEXT : BENCH_SEQ_AHEAD;
+        r = n == q->next ? BENCH_SEQ_NEXT : BENCH_SEQ_AHEAD;
         q->next = n + 1;
-        q->delivered++;
-        return r;
-    }
-    if (q->next - n > BENCH_SEQ_WINDOW) {
+    } else if (q->next - n > BENCH_SEQ_WINDOW) {
         q->stale++;
         return BENCH_SEQ_STALE;
-    }
-    if (bit_get(q, n)) {
+    } else if (bit_get(q, n)) {
         q->duplicates++;
         return BENCH_SEQ_DUPLICATE;
+    } else {
+        q->out_of_order++;
+        r = BENCH_SEQ_LATE;
     }
     bit_set(q, n, true);
     q->delivered++;
-    q->out_of_order++;
-    return BENCH_SEQ_LATE;
+    /* A hole filled: move contig up over what has arrived since. Numbers
+     * older than the window can't be told apart any more, so contig stops
+     * at the first one the window no longer covers. */
+    while (q->contig < q->next && q->next - q->contig <= BENCH_SEQ_WINDOW && bit_get(q, q->contig))
+        q->contig++;
+    return r;
 }
 
 uint64_t bench_seq_lost(const struct bench_seq *q, uint64_t sent)

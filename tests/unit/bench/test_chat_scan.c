@@ -139,6 +139,21 @@ static void test_scan_onair(void **state)
                           &ev);
     assert_int_equal(ev.kind, BENCH_CHAT_MESSAGE);
     assert_false(ev.has_payload);
+    /* Keys in another order, a room with an escaped quote, a frame cut
+     * short: the seq is still found by searching, or not at all. */
+    bench_chat_scan_onair(
+        S("{\"type\":\"message\",\"seq\":8,\"room\":\"r\",\"text\":\"#B1:2:3#\"}"), &ev);
+    assert_int_equal(ev.seq, 8);
+    assert_true(ev.has_payload);
+    assert_int_equal(ev.payload.number, 2);
+    bench_chat_scan_onair(S("{\"type\":\"message\",\"room\":\"a\\\"b\",\"seq\":9,\"text\":\"x\"}"),
+                          &ev);
+    assert_int_equal(ev.seq, 9);
+    bench_chat_scan_onair(S("{\"type\":\"message\",\"room\":\"r\",\"seq\":"), &ev);
+    assert_int_equal(ev.kind, BENCH_CHAT_MESSAGE);
+    assert_int_equal(ev.seq, -1);
+    bench_chat_scan_onair(S("{\"type\":\"message\",\"room\":\"r"), &ev);
+    assert_int_equal(ev.seq, -1);
     bench_chat_scan_onair(S("not json"), &ev);
     assert_int_equal(ev.kind, BENCH_CHAT_OTHER);
     bench_chat_scan_onair("", 0, &ev);

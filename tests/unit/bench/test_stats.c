@@ -189,15 +189,52 @@ static void test_seq_window(void **state)
     bench_seq_observe(&q, 1);
     uint64_t far = 10 * BENCH_SEQ_WINDOW;
     assert_int_equal(bench_seq_observe(&q, far), BENCH_SEQ_AHEAD);
-    assert_int_equal(bench_seq_observe(&q, 1), BENCH_SEQ_STALE);
+    /* Older than the window, but below everything received in order: a
+     * known duplicate, not an arrival that can't be told. */
+    assert_int_equal(bench_seq_observe(&q, 1), BENCH_SEQ_DUPLICATE);
     /* The slots the jump skipped were cleared: these are new, late arrivals. */
     assert_int_equal(bench_seq_observe(&q, far - 1), BENCH_SEQ_LATE);
     assert_int_equal(bench_seq_observe(&q, far - BENCH_SEQ_WINDOW + 1), BENCH_SEQ_LATE);
     assert_int_equal(bench_seq_observe(&q, far - BENCH_SEQ_WINDOW), BENCH_SEQ_STALE);
     assert_int_equal(bench_seq_observe(&q, far - 1), BENCH_SEQ_DUPLICATE);
     assert_int_equal(q.delivered, 5);
-    assert_int_equal(q.stale, 2);
+    assert_int_equal(q.stale, 1);
+    assert_int_equal(q.duplicates, 2);
     assert_int_equal(bench_seq_lost(&q, 0), far + 1 - 5);
+}
+
+/* In-order arrivals skip the bitmap; a gap switches to it and filling the
+ * gap switches back, with every answer the same as with the bitmap alone. */
+static void test_seq_gap_then_in_order(void **state)
+{
+    (void)state;
+    struct bench_seq q;
+    bench_seq_init(&q, 0);
+    for (uint64_t i = 0; i < 100; i++)
+        assert_int_equal(bench_seq_observe(&q, i), BENCH_SEQ_NEXT);
+    assert_int_equal(bench_seq_observe(&q, 101), BENCH_SEQ_AHEAD);
+    assert_int_equal(bench_seq_observe(&q, 102), BENCH_SEQ_NEXT);
+    assert_int_equal(bench_seq_observe(&q, 50), BENCH_SEQ_DUPLICATE);
+    assert_int_equal(bench_seq_observe(&q, 101), BENCH_SEQ_DUPLICATE);
+    assert_int_equal(bench_seq_lost(&q, 103), 1);
+    assert_int_equal(bench_seq_observe(&q, 100), BENCH_SEQ_LATE);
+    assert_int_equal(q.contig, 103);
+    assert_int_equal(bench_seq_observe(&q, 103), BENCH_SEQ_NEXT);
+    assert_int_equal(bench_seq_observe(&q, 100), BENCH_SEQ_DUPLICATE);
+    assert_int_equal(bench_seq_observe(&q, 102), BENCH_SEQ_DUPLICATE);
+    assert_int_equal(q.delivered, 104);
+    assert_int_equal(q.out_of_order, 1);
+    assert_int_equal(q.duplicates, 4);
+    assert_int_equal(bench_seq_lost(&q, 104), 0);
+    /* A long in-order run leaves its bitmap slots untouched; a later gap
+     * must still not see them as received. */
+    for (uint64_t i = 104; i < 104 + 2 * BENCH_SEQ_WINDOW; i++)
+        assert_int_equal(bench_seq_observe(&q, i), BENCH_SEQ_NEXT);
+    uint64_t n = 104 + 2 * BENCH_SEQ_WINDOW;
+    assert_int_equal(bench_seq_observe(&q, n + 3), BENCH_SEQ_AHEAD);
+    assert_int_equal(bench_seq_observe(&q, n + 1), BENCH_SEQ_LATE);
+    assert_int_equal(bench_seq_observe(&q, n + 1), BENCH_SEQ_DUPLICATE);
+    assert_int_equal(bench_seq_lost(&q, n + 4), 2);
 }
 
 /* Wrapping slots: a number reusing the bitmap slot of one a window earlier
@@ -231,6 +268,7 @@ int main(void)
         cmocka_unit_test(test_seq_loss),
         cmocka_unit_test(test_seq_out_of_order_and_duplicates),
         cmocka_unit_test(test_seq_window),
+        cmocka_unit_test(test_seq_gap_then_in_order),
         cmocka_unit_test(test_seq_slot_reuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
