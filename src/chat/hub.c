@@ -242,48 +242,80 @@ static void publish(struct chat_room *r, struct bytes *frame, int64_t seq)
     }
 }
 
-static int64_t pending_since_ns; /* writer only: when the oldest unposted event was queued */
-static int64_t last_flush_ns;    /* writer only: when publish_flush last posted */
+static int64_t last_post_ns[MAX_LOOPS]; /* writer only: when each loop was last posted to */
+static int64_t last_any_post_ns;        /* writer only: the latest of those */
 
-/* Posts what publish queued: one message per loop. */
-static void publish_flush(void)
+static unsigned loop_count(void)
 {
-    pending_since_ns = 0;
-    int64_t now = clock_mono_ns();
-    last_flush_ns = now;
-    for (unsigned i = 0; i < hub.loops->count && i < MAX_LOOPS; i++) {
-        if (pending[i].n == 0)
-            continue;
-        post_fanout(i, pending[i].items, pending[i].n, now);
-        pending[i].n = 0;
-    }
+    return hub.loops->count < MAX_LOOPS ? hub.loops->count : MAX_LOOPS;
 }
 
-/* After a group commit: post at most once per chat-fanout-delay-ms. A quiet
- * room's event goes out at once (the last post was long ago); under load the
- * events of the next commits join the waiting ones, so a subscriber gets
- * several events per write. Join replays need no flush first: they come
- * from the ring, and a subscriber skips any later-posted event it already
- * has (by seq). */
-static void publish_soon(void)
+/* Posts what publish queued for loop i: one message. */
+static void flush_loop(unsigned i, int64_t now)
+{
+    if (pending[i].n == 0)
+        return;
+    post_fanout(i, pending[i].items, pending[i].n, now);
+    pending[i].n = 0;
+    last_post_ns[i] = now;
+    last_any_post_ns = now;
+}
+
+/* Posts everything queued, now: for events that should not wait
+ * (moderation, presence, live) and at shutdown. */
+static void publish_flush(void)
 {
     int64_t now = clock_mono_ns();
+    for (unsigned i = 0; i < loop_count(); i++)
+        flush_loop(i, now);
+}
+
+/* When loop i's queued events are due: chat-fanout-delay-ms after its last
+ * post, and, under load, not in the same instant as another loop's post.
+ * Loops posted to together all write at once and their clients all read
+ * at once, competing for the same cores; staggered by delay / loops, each
+ * burst is a fraction of the room. A loop idle for longer than that gets
+ * its events at once. */
+static int64_t due_ns(unsigned i)
+{
     int64_t delay = (int64_t)hub.opt.fanout_delay_ms * 1000000LL;
-    if (delay == 0 || now - last_flush_ns >= delay) {
+    int64_t gap = delay / (int64_t)loop_count();
+    int64_t own = last_post_ns[i] + delay;
+    int64_t spaced = last_any_post_ns + gap < own + gap ? last_any_post_ns + gap : own + gap;
+    return spaced > own ? spaced : own;
+}
+
+/* After a group commit: posts to each loop at most once per
+ * chat-fanout-delay-ms (due_ns). A quiet room's event goes out at once;
+ * under load the events of the next commits join the waiting ones, so a
+ * subscriber gets several events per write. Join replays need no flush
+ * first: they come from the ring, and a subscriber skips any later-posted
+ * event it already has (by seq). */
+static void publish_soon(void)
+{
+    if (hub.opt.fanout_delay_ms == 0) {
         publish_flush();
         return;
     }
-    if (pending_since_ns == 0)
-        pending_since_ns = now;
+    int64_t now = clock_mono_ns();
+    for (unsigned i = 0; i < loop_count(); i++)
+        if (pending[i].n && now >= due_ns(i))
+            flush_loop(i, now);
 }
 
-/* The writer's wait: until the delayed events are due, at most 500 ms. */
+/* The writer's wait: until the next loop's delayed events are due, at most
+ * 500 ms. */
 static int64_t writer_wait_ns(void)
 {
-    if (pending_since_ns == 0)
-        return 500000000LL;
-    int64_t left = last_flush_ns + (int64_t)hub.opt.fanout_delay_ms * 1000000LL - clock_mono_ns();
-    return left > 0 ? left : 0;
+    int64_t wait = 500000000LL, now = clock_mono_ns();
+    for (unsigned i = 0; i < loop_count(); i++) {
+        if (!pending[i].n)
+            continue;
+        int64_t left = due_ns(i) - now;
+        if (left < wait)
+            wait = left > 0 ? left : 0;
+    }
+    return wait;
 }
 
 /* The loaded rooms by name hash, for joins on the loops (fast_join). The
@@ -991,8 +1023,7 @@ static void *writer(void *arg)
         }
         if (c)
             flush_batch(c, b, batch, n);
-        if (pending_since_ns && writer_wait_ns() == 0)
-            publish_flush();
+        publish_soon(); /* the loops whose delayed events are due */
         if (clock_mono_ns() >= next_presence) {
             presence_tick();
             next_presence = clock_mono_ns() + PRESENCE_MS * 1000000LL;

@@ -901,8 +901,11 @@ static int setup_users(struct chat *ch, bool publishers)
 
 static void cleanup(struct chat *ch)
 {
-    for (uint32_t i = 0; ch->clients && i < ch->nclients; i++)
+    for (uint32_t i = 0; ch->clients && i < ch->nclients; i++) {
+        for (long j = 0; ch->clients[i].seqs && j < ch->o.publishers; j++)
+            bench_seq_free(&ch->clients[i].seqs[j]);
         free(ch->clients[i].seqs);
+    }
     free(ch->clients);
     free(ch->pubs);
     free(ch->tokens);

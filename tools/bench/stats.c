@@ -110,6 +110,12 @@ void bench_seq_init(struct bench_seq *q, uint64_t base)
     q->contig = base;
 }
 
+void bench_seq_free(struct bench_seq *q)
+{
+    free(q->bits);
+    q->bits = NULL;
+}
+
 enum bench_seq_result bench_seq_observe(struct bench_seq *q, uint64_t n)
 {
     if (n < q->base) {
@@ -125,6 +131,8 @@ enum bench_seq_result bench_seq_observe(struct bench_seq *q, uint64_t n)
         q->duplicates++;
         return BENCH_SEQ_DUPLICATE;
     }
+    if (!q->bits)
+        q->bits = xcalloc(BENCH_SEQ_WINDOW / 64, sizeof *q->bits);
     enum bench_seq_result r;
     if (n >= q->next) {
         /* Moving the window forward: clear the slots of the numbers skipped

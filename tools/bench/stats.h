@@ -61,22 +61,25 @@ enum bench_seq_result {
 };
 
 struct bench_seq {
-    bool started;
-    uint64_t base;         /* first number expected (the sender's first) */
+    /* What every arrival reads, first and together: a receiver's trackers
+     * sit in one array, so a batch of arrivals stays in a few cache lines. */
     uint64_t next;         /* highest seen + 1 (base before anything arrived) */
     uint64_t contig;       /* every number in [base, contig) was received */
     uint64_t delivered;    /* distinct numbers received */
+    uint64_t base;         /* first number expected (the sender's first) */
     uint64_t duplicates;   /* receptions of a number already received */
     uint64_t out_of_order; /* distinct numbers that arrived after a higher one */
-    uint64_t stale;        /* arrivals older than the window */
-    /* bit (n % WINDOW) set: n received, for n in [contig, next) within the
-     * window; not kept while everything arrives in order (contig == next),
-     * so the common case touches only the fields above. */
-    uint64_t bits[BENCH_SEQ_WINDOW / 64];
+    uint64_t stale;        /* arrivals older than the window: cannot tell */
+    bool started;
+    /* BENCH_SEQ_WINDOW bits, made at the first gap: bit (n % WINDOW) set: n
+     * received, for n in [contig, next) within the window. Not used while
+     * everything arrives in order (contig == next). */
+    uint64_t *bits;
 };
 
-/* A tracker expecting base first. */
+/* A tracker expecting base first; bench_seq_free gives back its bitmap. */
 void bench_seq_init(struct bench_seq *q, uint64_t base);
+void bench_seq_free(struct bench_seq *q);
 /* Records the arrival of number n. */
 enum bench_seq_result bench_seq_observe(struct bench_seq *q, uint64_t n);
 /*

@@ -142,6 +142,7 @@ static void test_seq_in_order(void **state)
     assert_int_equal(bench_seq_lost(&q, 10000), 0);
     /* The sender sent 5 more that never came. */
     assert_int_equal(bench_seq_lost(&q, 10005), 5);
+    bench_seq_free(&q);
 }
 
 static void test_seq_loss(void **state)
@@ -158,6 +159,7 @@ static void test_seq_loss(void **state)
     /* Before the base: cannot be one of ours. */
     assert_int_equal(bench_seq_observe(&q, 99), BENCH_SEQ_STALE);
     assert_int_equal(q.stale, 1);
+    bench_seq_free(&q);
 }
 
 static void test_seq_out_of_order_and_duplicates(void **state)
@@ -176,6 +178,7 @@ static void test_seq_out_of_order_and_duplicates(void **state)
     assert_int_equal(q.out_of_order, 1);
     assert_int_equal(q.duplicates, 3);
     assert_int_equal(bench_seq_lost(&q, 0), 0);
+    bench_seq_free(&q);
 }
 
 /* A jump larger than the window forgets what was before it: a number from
@@ -201,6 +204,7 @@ static void test_seq_window(void **state)
     assert_int_equal(q.stale, 1);
     assert_int_equal(q.duplicates, 2);
     assert_int_equal(bench_seq_lost(&q, 0), far + 1 - 5);
+    bench_seq_free(&q);
 }
 
 /* In-order arrivals skip the bitmap; a gap switches to it and filling the
@@ -235,6 +239,7 @@ static void test_seq_gap_then_in_order(void **state)
     assert_int_equal(bench_seq_observe(&q, n + 1), BENCH_SEQ_LATE);
     assert_int_equal(bench_seq_observe(&q, n + 1), BENCH_SEQ_DUPLICATE);
     assert_int_equal(bench_seq_lost(&q, n + 4), 2);
+    bench_seq_free(&q);
 }
 
 /* Wrapping slots: a number reusing the bitmap slot of one a window earlier
@@ -253,6 +258,7 @@ static void test_seq_slot_reuse(void **state)
     assert_int_equal(bench_seq_observe(&q, top - 3), BENCH_SEQ_DUPLICATE);
     assert_int_equal(q.out_of_order, 2);
     assert_int_equal(bench_seq_lost(&q, 0), q.next - q.delivered);
+    bench_seq_free(&q);
 }
 
 int main(void)
