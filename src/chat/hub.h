@@ -54,7 +54,7 @@ struct chat_sub {
     int64_t last_seq;       /* last event seq delivered */
     bool active;            /* private: receiving live events */
     bool counted;           /* private: counted in the room's viewers */
-    /* Delivers n (1..64) framed events of the room, in order, to be written
+    /* Delivers n (1..256) framed events of the room, in order, to be written
      * together (the callee adds its own references if it keeps them). */
     void (*deliver)(struct chat_sub *sub, struct bytes **frames, size_t n);
 };

@@ -131,8 +131,9 @@ static const struct setting settings[CFG__COUNT] = {
     [CFG_MAX_DONATION] = {"max-donation", CONFIG_INT, "1000000", 1, 1000000000,
                           "most points one donation may give"},
     [CFG_CHAT_FANOUT_DELAY_MS] = {"chat-fanout-delay-ms", CONFIG_INT, "20", 0, 100,
-                                  "chat events wait up to this long for later ones, so a "
-                                  "subscriber gets several per write (less CPU, more latency)"},
+                                  "chat events go to each I/O loop at most once per this "
+                                  "many ms, so a subscriber gets several per write (less "
+                                  "CPU, more latency)"},
     [CFG_SEARCH_BUDGET_MS] = {"search-budget-ms", CONFIG_INT, "250", 1, 60000,
                               "a chat search working longer than this is stopped and answered "
                               "422 query_too_broad (it would hold a database thread)"},
