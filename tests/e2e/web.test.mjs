@@ -106,8 +106,24 @@ describe('web app', () => {
     await A.waitForSelector('#user-button');
     assert.match(await A.textContent('#user-button'), new RegExp(streamer.username));
 
-    // Log out, then a wrong password, then the right one.
+    // A menu opened while a page is still loading stays open: the new
+    // page's heading must not take the focus from it (a slow dashboard
+    // closed it under ASan). /api/me is held back to make the page slow.
+    await A.evaluate(() => window.onair.navigate('/'));
+    await A.waitForSelector('main[data-page="home"]');
+    const holdMe = async (route) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      await route.continue().catch(() => {});
+    };
+    await A.route('**/api/me', holdMe);
+    await A.evaluate(() => window.onair.navigate('/dashboard'));
     await A.click('#user-button');
+    await A.waitForSelector('#logout', { state: 'visible' });
+    await A.waitForSelector('main[data-page="dashboard"]');
+    assert.equal(await A.isVisible('#logout'), true, 'the menu closed when the page finished loading');
+    await A.unroute('**/api/me', holdMe);
+
+    // Log out, then a wrong password, then the right one.
     await A.click('#logout');
     await A.waitForSelector('#login-link');
     await A.click('#login-link');

@@ -50,6 +50,7 @@ let routedAt = null; // pathname + search of the page shown
 async function route() {
   const seq = ++navSeq;
   routedAt = location.pathname + location.search;
+  const focusAtStart = document.activeElement;
   if (current) {
     current.controller.abort();
     try {
@@ -87,10 +88,13 @@ async function route() {
   setTitle(page.title);
   updateNav();
   // Move focus to the new page's heading so keyboard and screen reader
-  // users land on it (but not on the first load).
+  // users land on it (but not on the first load, and not away from where
+  // the user went while the page loaded, such as a menu they opened).
   if (seq > 1) {
     const h1 = main.querySelector('h1');
-    if (h1) {
+    const active = document.activeElement;
+    const moved = active && active !== document.body && active !== focusAtStart && active.isConnected;
+    if (h1 && !moved) {
       h1.setAttribute('tabindex', '-1');
       h1.focus({ preventScroll: true });
     }
