@@ -1071,6 +1071,7 @@ int chat_hub_start(struct store *store, struct loop_group *loops, const struct c
         hub.started = false;
         return ONAIR_EIO;
     }
+    pthread_setname_np(hub.thread, "chat-writer"); /* for top -H, perf, gdb */
     return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "core/loop.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/alloc.h"
@@ -82,6 +83,9 @@ int loop_group_start(struct loop_group *g)
             log_err("loop", "pthread_create failed", NULL);
             return ONAIR_EIO;
         }
+        char name[16]; /* the kernel's limit, NUL included */
+        snprintf(name, sizeof name, "loop-%u", i);
+        pthread_setname_np(g->loops[i].thread, name); /* for top -H, perf, gdb */
     }
     return 0;
 }
