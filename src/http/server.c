@@ -933,10 +933,12 @@ static int send_refs(struct http_conn *c, const struct http_body_ref *refs, unsi
             bufs[nb++] = uv_buf_init((char *)refs[i].data, (unsigned)refs[i].len);
         }
     int w = nb ? uv_try_write((uv_stream_t *)&c->tcp, bufs, nb) : 0;
-    if (w < 0 && w != UV_EAGAIN) {
+    if (w < 0 && w != UV_EAGAIN) { /* the peer is gone (reset, broken pipe) */
         if (owned)
             release_refs(refs, n);
-        conn_close(c);
+        /* Not conn_close: its on_close would run inside the caller, which
+         * may be walking a list this connection is on (chat fan-out). */
+        http_conn_close(c, false);
         return ONAIR_ECLOSED;
     }
     size_t done = w > 0 ? (size_t)w : 0;
@@ -965,7 +967,7 @@ static int send_refs(struct http_conn *c, const struct http_body_ref *refs, unsi
             retain(wr->refs[i].owner);
     if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs + first, nb - first, on_written) != 0) {
         write_req_free(wr);
-        conn_close(c);
+        http_conn_close(c, false);
         return ONAIR_ECLOSED;
     }
     return 0;

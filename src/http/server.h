@@ -121,7 +121,9 @@ struct http_upgrade_ops {
 struct http_conn *http_upgrade(struct http_request *req, const char *extra_headers,
                                const struct http_upgrade_ops *ops, void *user);
 /* Queues shared slices for writing (one writev); each is released after
- * the write, or at once if the connection is closing. 0 or ONAIR_ECLOSED. */
+ * the write, or at once if the connection is closing. 0 or ONAIR_ECLOSED.
+ * A peer found gone is closed afterwards, from the loop: on_close never
+ * runs inside this call (or inside http_conn_send_borrowed). */
 int http_conn_send(struct http_conn *c, const struct http_body_ref *refs, unsigned n);
 /* Like http_conn_send, but the caller keeps its references: what the socket
  * takes at once is written and nothing is kept; for each slice that has to
