@@ -62,13 +62,6 @@ static void submit(struct chan_ctx *c, store_job_fn job, store_done_fn done)
         ctx_free(c);
 }
 
-/* A channel name from the path: the owner's username, so the same rules. */
-static bool copy_name(struct http_request *req, char *out)
-{
-    const char *name = http_request_param(req, "name");
-    return name && api__normalize_username(name, strlen(name), out);
-}
-
 /* ---- GET /api/me ---- */
 
 static void me_done(void *arg)
@@ -208,8 +201,7 @@ static void get_job(struct store_conn *conn, const struct store_backend *b, void
 static void channel_get(struct http_request *req, void *arg)
 {
     struct chan_ctx *c = ctx_new(req, arg);
-    if (!copy_name(req, c->name)) {
-        http_respond_error(req, 404, "not_found", "no such channel");
+    if (!api__channel_param(req, c->name)) {
         ctx_free(c);
         return;
     }
@@ -231,8 +223,7 @@ static void channel_patch(struct http_request *req, void *arg)
     struct chan_ctx *c = ctx_new(req, arg);
     if (!api__authenticate(req, c->app, &c->claims))
         goto out;
-    if (!copy_name(req, c->name)) {
-        http_respond_error(req, 404, "not_found", "no such channel");
+    if (!api__channel_param(req, c->name)) {
         goto out;
     }
     json_t *body = http_read_json_object(req);
@@ -383,8 +374,7 @@ static struct chan_ctx *mod_begin(struct http_request *req, struct app *app)
         ctx_free(c);
         return NULL;
     }
-    if (!copy_name(req, c->name)) {
-        http_respond_error(req, 404, "not_found", "no such channel");
+    if (!api__channel_param(req, c->name)) {
         ctx_free(c);
         return NULL;
     }

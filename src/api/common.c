@@ -76,6 +76,15 @@ bool api__normalize_username(const char *name, size_t len, char *out)
     return true;
 }
 
+bool api__channel_param(struct http_request *req, char *out)
+{
+    const char *name = http_request_param(req, "name");
+    if (name && api__normalize_username(name, strlen(name), out))
+        return true;
+    http_respond_error(req, 404, "not_found", "no such channel");
+    return false;
+}
+
 bool api__title_ok(const char *s, size_t len)
 {
     if (len > STORE_TITLE_MAX)

@@ -33,6 +33,11 @@ bool api__authenticate_optional(struct http_request *req, struct app *app, int64
  * checks [a-z0-9_]{3,24}. */
 bool api__normalize_username(const char *name, size_t len, char *out);
 
+/* The {name} path parameter as a channel name (the owner's username, so
+ * the same rules) into out (STORE_USERNAME_MAX + 1 bytes). Not one:
+ * answers 404 not_found and returns false. */
+bool api__channel_param(struct http_request *req, char *out);
+
 /* A channel or room title: 1..140 UTF-8 characters (already validated by
  * jansson), at most STORE_TITLE_MAX bytes, no control characters but tab. */
 bool api__title_ok(const char *s, size_t len);

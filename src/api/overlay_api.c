@@ -58,13 +58,6 @@ static void submit(struct overlay_ctx *o, store_job_fn job, store_done_fn done)
         free(o);
 }
 
-/* A channel name from the path: the owner's username, so the same rules. */
-static bool copy_name(struct http_request *req, char *out)
-{
-    const char *name = http_request_param(req, "name");
-    return name && api__normalize_username(name, strlen(name), out);
-}
-
 static void new_key(char *out)
 {
     memcpy(out, OVERLAY_KEY_PREFIX, OVERLAY_KEY_PREFIX_LEN);
@@ -150,8 +143,7 @@ static void owner_request(struct http_request *req, struct app *app, bool rotate
         free(o);
         return;
     }
-    if (!copy_name(req, o->name)) {
-        http_respond_error(req, 404, "not_found", "no such channel");
+    if (!api__channel_param(req, o->name)) {
         free(o);
         return;
     }
@@ -217,8 +209,7 @@ static void overlay_check(struct http_request *req, void *arg)
         free(o);
         return;
     }
-    if (!copy_name(req, o->name)) {
-        http_respond_error(req, 404, "not_found", "no such channel");
+    if (!api__channel_param(req, o->name)) {
         free(o);
         return;
     }

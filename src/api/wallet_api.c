@@ -225,9 +225,7 @@ static void donate(struct http_request *req, void *arg)
         ctx_free(w);
         return;
     }
-    const char *name = http_request_param(req, "name");
-    if (!name || !api__normalize_username(name, strlen(name), w->name)) {
-        http_respond_error(req, 404, "not_found", "no such channel");
+    if (!api__channel_param(req, w->name)) {
         ctx_free(w);
         return;
     }
@@ -387,20 +385,10 @@ static void received_done(void *arg)
 }
 
 /* The channel name from the path (404 if it can't be one). */
-static bool read_channel_name(struct wallet_ctx *w)
-{
-    const char *name = http_request_param(w->req, "name");
-    if (!name || !api__normalize_username(name, strlen(name), w->name)) {
-        http_respond_error(w->req, 404, "not_found", "no such channel");
-        return false;
-    }
-    return true;
-}
-
 static void channel_top(struct http_request *req, void *arg)
 {
     struct wallet_ctx *w = ctx_new(req, arg);
-    if (!read_channel_name(w) || !read_page(w)) {
+    if (!api__channel_param(w->req, w->name) || !read_page(w)) {
         ctx_free(w);
         return;
     }
@@ -410,7 +398,8 @@ static void channel_top(struct http_request *req, void *arg)
 static void channel_received(struct http_request *req, void *arg)
 {
     struct wallet_ctx *w = ctx_new(req, arg);
-    if (!api__authenticate(req, arg, &w->claims) || !read_channel_name(w) || !read_page(w)) {
+    if (!api__authenticate(req, arg, &w->claims) || !api__channel_param(w->req, w->name) ||
+        !read_page(w)) {
         ctx_free(w);
         return;
     }

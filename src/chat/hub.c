@@ -281,7 +281,9 @@ static int64_t due_ns(unsigned i)
     int64_t delay = (int64_t)hub.opt.fanout_delay_ms * 1000000LL;
     int64_t gap = delay / (int64_t)loop_count();
     int64_t own = last_post_ns[i] + delay;
-    int64_t spaced = last_any_post_ns + gap < own + gap ? last_any_post_ns + gap : own + gap;
+    /* gap after the latest post to any loop, or gap after its own due time
+     * (a loop is never held back longer than that) */
+    int64_t spaced = (last_any_post_ns < own ? last_any_post_ns : own) + gap;
     return spaced > own ? spaced : own;
 }
 

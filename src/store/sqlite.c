@@ -1119,17 +1119,7 @@ static int insert_refresh(struct store_conn *c, const struct store_refresh *t, i
     sqlite__bind_i64(s, 3, t->user_id, &rc);
     sqlite__bind_i64(s, 4, t->expires_at, &rc);
     sqlite__bind_i64(s, 5, now, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite__run(s);
-    int err = 0;
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        err = ONAIR_ENOTFOUND;
-    else if (sqlite__is_unique_violation(rc))
-        err = ONAIR_ECONFLICT;
-    else if (rc != SQLITE_DONE)
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__write_one(c, s, rc, op);
 }
 
 /* Sets revoked_at on every not-yet-revoked token of a family. */
@@ -1388,6 +1378,20 @@ int sqlite__read_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, sqlite_
     else if (rc == SQLITE_DONE)
         err = ONAIR_ENOTFOUND;
     else
+        err = sqlite__fail(c, rc, op);
+    sqlite__done(s);
+    return err;
+}
+
+int sqlite__write_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, const char *op)
+{
+    int rc = bind_rc == SQLITE_OK ? sqlite__run(s) : bind_rc;
+    int err = 0;
+    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        err = ONAIR_ENOTFOUND;
+    else if (sqlite__is_unique_violation(rc))
+        err = ONAIR_ECONFLICT;
+    else if (rc != SQLITE_DONE)
         err = sqlite__fail(c, rc, op);
     sqlite__done(s);
     return err;
@@ -2220,15 +2224,7 @@ static int add_member(struct store_conn *c, int64_t room_id, int64_t user_id, co
     int rc = SQLITE_OK;
     sqlite__bind_i64(s, 1, room_id, &rc);
     sqlite__bind_i64(s, 2, user_id, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite__run(s);
-    int err = 0;
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        err = ONAIR_ENOTFOUND;
-    else if (rc != SQLITE_DONE)
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__write_one(c, s, rc, op);
 }
 
 static int room_create(struct store_conn *c, int64_t owner_id, const char *title, bool private_,
@@ -2253,14 +2249,7 @@ static int room_create(struct store_conn *c, int64_t owner_id, const char *title
     sqlite__bind_i64(s, 2, private_ ? 1 : 0, &rc);
     sqlite__bind_i64(s, 3, owner_id, &rc);
     sqlite__bind_i64(s, 4, now, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite__run(s);
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        err = ONAIR_ENOTFOUND;
-    else if (rc != SQLITE_DONE)
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    if (err)
+    if ((err = sqlite__write_one(c, s, rc, op)))
         goto rollback;
     int64_t id = sqlite3_last_insert_rowid(c->db);
 
@@ -2378,15 +2367,7 @@ static int moderator_add(struct store_conn *c, int64_t channel_id, int64_t user_
     int rc = SQLITE_OK;
     sqlite__bind_i64(s, 1, channel_id, &rc);
     sqlite__bind_i64(s, 2, user_id, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite__run(s);
-    int err = 0;
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        err = ONAIR_ENOTFOUND;
-    else if (rc != SQLITE_DONE)
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__write_one(c, s, rc, op);
 }
 
 /* Steps a DELETE the caller has bound: ENOTFOUND when no row went. Resets. */
@@ -2482,15 +2463,7 @@ static int ban_set(struct store_conn *c, const char *room, int64_t user_id, int6
     sqlite__bind_i64(s, 2, user_id, &rc);
     sqlite__bind_i64(s, 3, until_ms, &rc);
     sqlite__bind_text(s, 4, reason, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite__run(s);
-    int err = 0;
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        err = ONAIR_ENOTFOUND;
-    else if (rc != SQLITE_DONE)
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__write_one(c, s, rc, op);
 }
 
 static int ban_clear(struct store_conn *c, const char *room, int64_t user_id)

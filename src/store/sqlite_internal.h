@@ -38,6 +38,10 @@ typedef int (*sqlite_row_fn)(struct store_conn *c, sqlite3_stmt *s, void *out, c
  * by read, no row is ENOTFOUND, a failure is logged (EIO). Resets s. */
 int sqlite__read_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, sqlite_row_fn read,
                      void *out, const char *op);
+/* Steps a bound INSERT (bind_rc the binds' result) once: a missing row it
+ * refers to (foreign key) is ENOTFOUND, a duplicate ECONFLICT, any other
+ * failure logged (EIO). Resets s. */
+int sqlite__write_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, const char *op);
 /* A sqlite_row_fn: column 0 as text into a char[STORE_KEY_MAX + 1]. */
 int sqlite__read_key(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op);
 bool sqlite__is_unique_violation(int rc);

@@ -61,17 +61,7 @@ static int write_key(struct store_conn *c, enum overlay_stmt id, int64_t channel
     sqlite__bind_i64(s, 1, channel_id, &rc);
     sqlite__bind_text(s, 2, key, &rc);
     sqlite__bind_i64(s, 3, now, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite__run(s);
-    int err = 0;
-    if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        err = ONAIR_ENOTFOUND;
-    else if (sqlite__is_unique_violation(rc))
-        err = ONAIR_ECONFLICT;
-    else if (rc != SQLITE_DONE)
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__write_one(c, s, rc, op);
 }
 
 int sqlite__overlay_key_ensure(struct store_conn *c, int64_t channel_id, const char *key,

@@ -226,17 +226,7 @@ int sqlite__payment_create(struct store_conn *c, const struct store_payment *p)
     sqlite__bind_i64(s, 4, p->amount, &rc);
     sqlite__bind_i64(s, 5, p->created_at, &rc);
     sqlite__bind_i64(s, 6, p->expires_at, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite__run(s);
-    int err = 0;
-    if (sqlite__is_unique_violation(rc))
-        err = ONAIR_ECONFLICT;
-    else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
-        err = ONAIR_ENOTFOUND;
-    else if (rc != SQLITE_DONE)
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__write_one(c, s, rc, op);
 }
 
 static int payment_read(struct store_conn *c, const char *id, struct store_payment *out,

@@ -101,3 +101,56 @@ export async function copyText(text) {
     return ok;
   }
 }
+
+/**
+ * A "Copy" button: copies get() and says in status whether that worked,
+ * for 3 s. texts: {copy, copied, failed} (strings or T() refs).
+ */
+export function copyButton({ id, label, get, status, texts, disabled = false }) {
+  const btn = h('button', { type: 'button', class: 'btn btn-secondary', id, text: texts.copy, 'aria-label': label, disabled });
+  btn.addEventListener('click', async () => {
+    const ok = await copyText(get());
+    setText(status, ok ? texts.copied : texts.failed);
+    status.hidden = false;
+    clearTimeout(btn.timer);
+    btn.timer = setTimeout(() => (status.hidden = true), 3000);
+  });
+  return btn;
+}
+
+/**
+ * A question before a dangerous action: clicking trigger shows it with a
+ * Yes and a Cancel button (ids `${id}-confirm`, `${id}-q`, `${id}-yes`,
+ * `${id}-no`). Yes runs action() (async), with Yes disabled meanwhile;
+ * either answer hides the question and gives the focus back to trigger.
+ * Returns the question's element, to place after the trigger.
+ */
+export function confirmBox({ trigger, id, question, yes, cancel, action }) {
+  const yesBtn = h('button', { type: 'button', class: 'btn btn-danger', id: `${id}-yes`, text: yes });
+  const noBtn = h('button', { type: 'button', class: 'btn btn-ghost', id: `${id}-no`, text: cancel });
+  const box = h(
+    'div',
+    { class: 'confirm', id: `${id}-confirm`, hidden: true, role: 'group', 'aria-labelledby': `${id}-q` },
+    h('p', { id: `${id}-q`, text: question }),
+    h('div', { class: 'row' }, yesBtn, noBtn),
+  );
+  trigger.addEventListener('click', () => {
+    box.hidden = false;
+    noBtn.focus();
+  });
+  noBtn.addEventListener('click', () => {
+    box.hidden = true;
+    trigger.focus();
+  });
+  yesBtn.addEventListener('click', async () => {
+    yesBtn.disabled = true;
+    try {
+      await action();
+    } finally {
+      yesBtn.disabled = false;
+      box.hidden = true;
+      trigger.focus();
+    }
+  });
+  return box;
+}

@@ -93,7 +93,7 @@ async function route() {
   if (seq > 1) {
     const h1 = main.querySelector('h1');
     const active = document.activeElement;
-    const moved = active && active !== document.body && active !== focusAtStart && active.isConnected;
+    const moved = active && active !== document.body && active !== focusAtStart;
     if (h1 && !moved) {
       h1.setAttribute('tabindex', '-1');
       h1.focus({ preventScroll: true });

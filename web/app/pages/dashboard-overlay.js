@@ -4,11 +4,12 @@
 // (GET /api/channels/{name}/overlay, POST .../overlay/rotate).
 
 import '../overlay/strings.js';
-import { h, copyText } from '../dom.js';
+import { h, copyButton, confirmBox } from '../dom.js';
 import { T, setText } from '../i18n.js';
 import { api } from '../api.js';
 
 const MASK = '•'.repeat(12);
+const COPY_TEXTS = { copy: T('overlay.dash.copy'), copied: T('overlay.dash.copied'), failed: T('overlay.dash.copyFailed') };
 
 /**
  * The panel for channel `name` (the signed-in owner's). It fills itself in
@@ -31,15 +32,8 @@ export function overlayPanel(name, signal) {
       spellcheck: 'false',
       'aria-describedby': 'overlay-key-help',
     });
-    const btn = h('button', { type: 'button', class: 'btn btn-secondary', id: `${id}-copy`, text: T('overlay.dash.copy'), 'aria-label': copyLabel, disabled: true });
-    btn.addEventListener('click', async () => {
-      if (!urls) return;
-      const ok = await copyText(urls[which]);
-      setText(status, ok ? T('overlay.dash.copied') : T('overlay.dash.copyFailed'));
-      status.hidden = false;
-      clearTimeout(btn.timer);
-      btn.timer = setTimeout(() => (status.hidden = true), 3000);
-    });
+    // Disabled until the key has loaded (show()).
+    const btn = copyButton({ id: `${id}-copy`, label: copyLabel, get: () => urls[which], status, texts: COPY_TEXTS, disabled: true });
     const node = h('div', { class: 'field' }, h('label', { for: id, text: label }), h('div', { class: 'key-row' }, input, btn));
     return { node, input, btn, which };
   }
@@ -59,14 +53,6 @@ export function overlayPanel(name, signal) {
     disabled: true,
   });
   const rotate = h('button', { type: 'button', class: 'btn btn-danger-ghost', id: 'overlay-rotate', text: T('overlay.dash.rotate'), disabled: true });
-  const yes = h('button', { type: 'button', class: 'btn btn-danger', id: 'overlay-rotate-yes', text: T('overlay.dash.rotateYes') });
-  const no = h('button', { type: 'button', class: 'btn btn-ghost', id: 'overlay-rotate-no', text: T('overlay.dash.cancel') });
-  const confirmBox = h(
-    'div',
-    { class: 'confirm', id: 'overlay-rotate-confirm', hidden: true, role: 'group', 'aria-labelledby': 'overlay-rotate-q' },
-    h('p', { id: 'overlay-rotate-q', text: T('overlay.dash.rotateConfirm') }),
-    h('div', { class: 'row' }, yes, no),
-  );
 
   /** Shows the URLs, the key masked unless revealed. */
   function show() {
@@ -89,27 +75,22 @@ export function overlayPanel(name, signal) {
     setText(reveal, shown ? T('overlay.dash.hide') : T('overlay.dash.reveal'));
     show();
   });
-  rotate.addEventListener('click', () => {
-    confirmBox.hidden = false;
-    no.focus();
-  });
-  no.addEventListener('click', () => {
-    confirmBox.hidden = true;
-    rotate.focus();
-  });
-  yes.addEventListener('click', async () => {
-    yes.disabled = true;
-    const r = await api('POST', `/api/channels/${encodeURIComponent(name)}/overlay/rotate`);
-    yes.disabled = false;
-    confirmBox.hidden = true;
-    if (r.ok) {
-      take(r.data.overlay);
-      setText(status, T('overlay.dash.rotated'));
-    } else {
-      setText(status, T('overlay.dash.failed', { msg: r.error?.message || '' }));
-    }
-    status.hidden = false;
-    rotate.focus();
+  const rotateConfirm = confirmBox({
+    trigger: rotate,
+    id: 'overlay-rotate',
+    question: T('overlay.dash.rotateConfirm'),
+    yes: T('overlay.dash.rotateYes'),
+    cancel: T('overlay.dash.cancel'),
+    action: async () => {
+      const r = await api('POST', `/api/channels/${encodeURIComponent(name)}/overlay/rotate`);
+      if (r.ok) {
+        take(r.data.overlay);
+        setText(status, T('overlay.dash.rotated'));
+      } else {
+        setText(status, T('overlay.dash.failed', { msg: r.error?.message || '' }));
+      }
+      status.hidden = false;
+    },
   });
 
   const node = h(
@@ -121,7 +102,7 @@ export function overlayPanel(name, signal) {
     fields.map((f) => f.node),
     h('p', { class: 'field-hint', id: 'overlay-key-help', text: T('overlay.dash.keyHelp') }),
     h('div', { class: 'row' }, reveal, rotate),
-    confirmBox,
+    rotateConfirm,
     status,
     h('p', { class: 'field-hint', text: T('overlay.dash.options') }),
   );

@@ -4,7 +4,7 @@
 // donors; refreshed as donations arrive over /ws) and the channel's
 // moderators.
 
-import { h, fieldError, useStyle, copyText } from '../dom.js';
+import { h, fieldError, useStyle, copyButton, confirmBox } from '../dom.js';
 import { T, t, setText, addStrings, onLangChange, formatNumber, formatDateTime } from '../i18n.js';
 import { api, auth } from '../api.js';
 import { createPlayer } from '../player.js';
@@ -77,17 +77,8 @@ addStrings({
 });
 
 /** A copy button that says "Copied" for a moment. */
-function copyButton(id, label, get, statusEl) {
-  const btn = h('button', { type: 'button', class: 'btn btn-secondary', id, text: T('dash.copy'), 'aria-label': label });
-  btn.addEventListener('click', async () => {
-    const ok = await copyText(get());
-    setText(statusEl, ok ? T('dash.copied') : T('dash.copyFailed'));
-    statusEl.hidden = false;
-    clearTimeout(btn.timer);
-    btn.timer = setTimeout(() => (statusEl.hidden = true), 3000);
-  });
-  return btn;
-}
+const COPY_TEXTS = { copy: T('dash.copy'), copied: T('dash.copied'), failed: T('dash.copyFailed') };
+const dashCopy = (id, label, get, status) => copyButton({ id, label, get, status, texts: COPY_TEXTS });
 
 const pts = (n) => T('points', { n: formatNumber(n) });
 
@@ -465,38 +456,25 @@ export async function render(ctx) {
     setText(reveal, show ? T('dash.hide') : T('dash.reveal'));
   });
   const keyStatus = h('p', { class: 'form-ok', id: 'key-status', role: 'status', hidden: true });
-  const copyKey = copyButton('copy-key', T('dash.copyKey'), () => key, keyStatus);
+  const copyKey = dashCopy('copy-key', T('dash.copyKey'), () => key, keyStatus);
   const rotate = h('button', { type: 'button', class: 'btn btn-danger-ghost', id: 'rotate-key', text: T('dash.rotate') });
-  const confirmBox = h(
-    'div',
-    { class: 'confirm', id: 'rotate-confirm', hidden: true, role: 'group', 'aria-labelledby': 'rotate-q' },
-    h('p', { id: 'rotate-q', text: T('dash.rotateConfirm') }),
-  );
-  const yes = h('button', { type: 'button', class: 'btn btn-danger', id: 'rotate-yes', text: T('dash.rotateYes') });
-  const no = h('button', { type: 'button', class: 'btn btn-ghost', id: 'rotate-no', text: T('dash.cancel') });
-  confirmBox.append(h('div', { class: 'row' }, yes, no));
-  rotate.addEventListener('click', () => {
-    confirmBox.hidden = false;
-    no.focus();
-  });
-  no.addEventListener('click', () => {
-    confirmBox.hidden = true;
-    rotate.focus();
-  });
-  yes.addEventListener('click', async () => {
-    yes.disabled = true;
-    const r = await api('POST', '/api/me/stream-key/rotate');
-    yes.disabled = false;
-    confirmBox.hidden = true;
-    if (r.ok) {
-      key = r.data.stream_key;
-      keyInput.value = key;
-      setText(keyStatus, T('dash.rotated'));
-    } else {
-      setText(keyStatus, T('err.generic', { msg: r.error?.message || '' }));
-    }
-    keyStatus.hidden = false;
-    rotate.focus();
+  const rotateConfirm = confirmBox({
+    trigger: rotate,
+    id: 'rotate',
+    question: T('dash.rotateConfirm'),
+    yes: T('dash.rotateYes'),
+    cancel: T('dash.cancel'),
+    action: async () => {
+      const r = await api('POST', '/api/me/stream-key/rotate');
+      if (r.ok) {
+        key = r.data.stream_key;
+        keyInput.value = key;
+        setText(keyStatus, T('dash.rotated'));
+      } else {
+        setText(keyStatus, T('err.generic', { msg: r.error?.message || '' }));
+      }
+      keyStatus.hidden = false;
+    },
   });
   const keyCard = h(
     'section',
@@ -506,7 +484,7 @@ export async function render(ctx) {
     h('div', { class: 'key-row' }, keyInput, reveal, copyKey),
     keyStatus,
     h('div', { class: 'row' }, rotate),
-    confirmBox,
+    rotateConfirm,
   );
 
   // ---- OBS ----
@@ -529,7 +507,7 @@ export async function render(ctx) {
           'div',
           { class: 'key-row' },
           h('code', { class: 'mono server-url', id: 'server-url', text: server }),
-          copyButton('copy-server', T('dash.copyServer'), () => server, serverStatus),
+          dashCopy('copy-server', T('dash.copyServer'), () => server, serverStatus),
         ),
         serverStatus,
       ),
