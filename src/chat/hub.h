@@ -54,8 +54,9 @@ struct chat_sub {
     int64_t last_seq;       /* last event seq delivered */
     bool active;            /* private: receiving live events */
     bool counted;           /* private: counted in the room's viewers */
-    /* Delivers n (1..256) framed events of the room, in order, to be written
-     * together (the callee adds its own references if it keeps them). */
+    /* Delivers n (1..256) buffers of framed events of the room, in order, to
+     * be written together; a buffer holds one or more whole WebSocket frames
+     * back to back (the callee adds its own references if it keeps them). */
     void (*deliver)(struct chat_sub *sub, struct bytes **frames, size_t n);
 };
 
