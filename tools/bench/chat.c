@@ -74,10 +74,10 @@ struct client {
     bool joined_once;
     bool dropping; /* closed by us in chat-recover: come back */
     int64_t join_sent_us;
-    int64_t joined_us;      /* first join */
-    int64_t reconnect_us;   /* C_DOWN: when to connect again (0: never) */
-    int64_t drop_us;        /* chat-recover: when to drop next */
-    struct bench_seq *seqs; /* one per publisher of the room */
+    int64_t joined_us;         /* first join */
+    int64_t reconnect_us;      /* C_DOWN: when to connect again (0: never) */
+    int64_t drop_us;           /* chat-recover: when to drop next */
+    struct bench_seq_set seqs; /* the publishers of the room (.next NULL: none) */
 };
 
 struct publisher {
@@ -385,13 +385,13 @@ static void on_message(struct client *cl, const struct bench_chat_event *ev)
     }
     uint32_t per = (uint32_t)ch->o.publishers;
     uint64_t first = (uint64_t)cl->room * per;
-    if (!ev->has_payload || !cl->seqs || ev->payload.publisher < first ||
+    if (!ev->has_payload || !cl->seqs.next || ev->payload.publisher < first ||
         ev->payload.publisher >= first + per) {
         ch->foreign++;
         return;
     }
-    struct bench_seq *q = &cl->seqs[ev->payload.publisher - first];
-    switch (bench_seq_observe(q, ev->payload.number)) {
+    switch (bench_seq_set_observe(&cl->seqs, (uint32_t)(ev->payload.publisher - first),
+                                  ev->payload.number)) {
     case BENCH_SEQ_DUPLICATE:
         ch->duplicates++;
         return;
@@ -531,9 +531,7 @@ static void client_init(struct chat *ch, struct client *cl, uint32_t global, uin
     ws->on_closed = on_closed;
     ws->data = cl;
     if (ch->sc != SC_CONNECT) {
-        cl->seqs = xcalloc((size_t)ch->o.publishers, sizeof *cl->seqs);
-        for (long i = 0; i < ch->o.publishers; i++)
-            bench_seq_init(&cl->seqs[i], 0);
+        bench_seq_set_init(&cl->seqs, (uint32_t)ch->o.publishers);
     }
 }
 
@@ -765,7 +763,8 @@ static json_t *flow_json(struct chat *ch)
         if (!cl->joined_once)
             continue;
         for (long j = 0; j < ch->o.publishers; j++)
-            lost += bench_seq_lost(&cl->seqs[j], ch->pubs[cl->room * ch->o.publishers + j].sent);
+            lost += bench_seq_set_lost(&cl->seqs, (uint32_t)j,
+                                       ch->pubs[cl->room * ch->o.publishers + j].sent);
     }
     double win = (double)(ch->win_t1 - ch->win_t0) / 1e6;
     uint64_t wd = ch->win_d1 - ch->win_d0;
@@ -901,11 +900,8 @@ static int setup_users(struct chat *ch, bool publishers)
 
 static void cleanup(struct chat *ch)
 {
-    for (uint32_t i = 0; ch->clients && i < ch->nclients; i++) {
-        for (long j = 0; ch->clients[i].seqs && j < ch->o.publishers; j++)
-            bench_seq_free(&ch->clients[i].seqs[j]);
-        free(ch->clients[i].seqs);
-    }
+    for (uint32_t i = 0; ch->clients && i < ch->nclients; i++)
+        bench_seq_set_free(&ch->clients[i].seqs);
     free(ch->clients);
     free(ch->pubs);
     free(ch->tokens);

@@ -169,3 +169,51 @@ uint64_t bench_seq_lost(const struct bench_seq *q, uint64_t sent)
     uint64_t expected = sent ? sent : q->next - q->base;
     return expected > q->delivered ? expected - q->delivered : 0;
 }
+
+/* next[i] when sender i has a full tracker. */
+#define BENCH_SEQ_FULL UINT32_MAX
+
+void bench_seq_set_init(struct bench_seq_set *s, uint32_t count)
+{
+    s->count = count;
+    s->next = xcalloc(count ? count : 1, sizeof *s->next);
+    s->full = NULL;
+}
+
+void bench_seq_set_free(struct bench_seq_set *s)
+{
+    for (uint32_t i = 0; s->full && i < s->count; i++)
+        bench_seq_free(&s->full[i]);
+    free(s->full);
+    free(s->next);
+    s->full = NULL;
+    s->next = NULL;
+}
+
+enum bench_seq_result bench_seq_set_observe(struct bench_seq_set *s, uint32_t i, uint64_t n)
+{
+    uint32_t next = s->next[i];
+    if (next != BENCH_SEQ_FULL && n == next && n + 1 < BENCH_SEQ_FULL) {
+        s->next[i] = next + 1;
+        return BENCH_SEQ_NEXT;
+    }
+    if (!s->full)
+        s->full = xcalloc(s->count, sizeof *s->full);
+    struct bench_seq *q = &s->full[i];
+    if (next != BENCH_SEQ_FULL) {
+        /* 0 .. next-1 arrived, in order: the state a tracker has then */
+        bench_seq_init(q, 0);
+        q->next = q->contig = q->delivered = next;
+        s->next[i] = BENCH_SEQ_FULL;
+    }
+    return bench_seq_observe(q, n);
+}
+
+uint64_t bench_seq_set_lost(const struct bench_seq_set *s, uint32_t i, uint64_t sent)
+{
+    if (s->next[i] != BENCH_SEQ_FULL) {
+        uint64_t expected = sent ? sent : s->next[i];
+        return expected > s->next[i] ? expected - s->next[i] : 0;
+    }
+    return bench_seq_lost(&s->full[i], sent);
+}

@@ -90,4 +90,26 @@ enum bench_seq_result bench_seq_observe(struct bench_seq *q, uint64_t n);
  */
 uint64_t bench_seq_lost(const struct bench_seq *q, uint64_t sent);
 
+/*
+ * Trackers for the senders 0..count-1 of one receiver, all starting at 0,
+ * laid out for the common case: while a sender's numbers arrive in order,
+ * only a 4-byte "next expected" of it is touched, so the state a receiver
+ * reads for a batch of arrivals from 50 senders is 200 bytes, not 50
+ * trackers (a load tool with thousands of receivers otherwise spends its
+ * time in cache misses). The first arrival that is not the next one gives
+ * that sender a full bench_seq, which answers from then on.
+ */
+struct bench_seq_set {
+    uint32_t count;
+    uint32_t *next;         /* per sender: next expected, or BENCH_SEQ_FULL */
+    struct bench_seq *full; /* count trackers, made at the first need */
+};
+
+void bench_seq_set_init(struct bench_seq_set *s, uint32_t count);
+void bench_seq_set_free(struct bench_seq_set *s);
+/* bench_seq_observe for sender i (< count). */
+enum bench_seq_result bench_seq_set_observe(struct bench_seq_set *s, uint32_t i, uint64_t n);
+/* bench_seq_lost for sender i (< count). */
+uint64_t bench_seq_set_lost(const struct bench_seq_set *s, uint32_t i, uint64_t sent);
+
 #endif

@@ -261,6 +261,54 @@ static void test_seq_slot_reuse(void **state)
     bench_seq_free(&q);
 }
 
+/* A set answers every arrival exactly as one plain tracker per sender
+ * would, through in-order runs, gaps, duplicates, late and stale arrivals,
+ * and says the same losses. */
+static void test_seq_set_matches_trackers(void **state)
+{
+    (void)state;
+    enum { SENDERS = 7, ARRIVALS = 20000 };
+    struct bench_seq_set set;
+    struct bench_seq plain[SENDERS];
+    bench_seq_set_init(&set, SENDERS);
+    for (int i = 0; i < SENDERS; i++)
+        bench_seq_init(&plain[i], 0);
+    uint64_t next[SENDERS] = {0};
+    srand(7);
+    for (int k = 0; k < ARRIVALS; k++) {
+        uint32_t i = (uint32_t)(rand() % SENDERS);
+        uint64_t n = next[i];
+        int r = rand() % 1000;
+        /* senders 0 and 1 stay in order throughout; the others misbehave
+         * now and then, from a point on */
+        if (i >= 2 && k > ARRIVALS / 4) {
+            if (r < 10)
+                n += (uint64_t)(rand() % 5); /* skips some */
+            else if (r < 20 && n > 3)
+                n -= (uint64_t)(rand() % 3 + 1); /* late or duplicate */
+            else if (r < 22)
+                n += 2 * BENCH_SEQ_WINDOW; /* far ahead */
+            else if (r < 24 && n > 2 * BENCH_SEQ_WINDOW)
+                n -= 2 * BENCH_SEQ_WINDOW; /* stale */
+        }
+        if (n >= next[i])
+            next[i] = n + 1;
+        assert_int_equal(bench_seq_set_observe(&set, i, n), bench_seq_observe(&plain[i], n));
+    }
+    for (uint32_t i = 0; i < SENDERS; i++) {
+        assert_int_equal(bench_seq_set_lost(&set, i, 0), bench_seq_lost(&plain[i], 0));
+        assert_int_equal(bench_seq_set_lost(&set, i, next[i] + 3),
+                         bench_seq_lost(&plain[i], next[i] + 3));
+    }
+    /* the in-order senders never needed a full tracker */
+    assert_int_equal(set.next[0], next[0]);
+    assert_int_equal(set.next[1], next[1]);
+    assert_int_equal(bench_seq_set_lost(&set, 0, next[0] + 2), 2);
+    for (int i = 0; i < SENDERS; i++)
+        bench_seq_free(&plain[i]);
+    bench_seq_set_free(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -276,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_seq_window),
         cmocka_unit_test(test_seq_gap_then_in_order),
         cmocka_unit_test(test_seq_slot_reuse),
+        cmocka_unit_test(test_seq_set_matches_trackers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
