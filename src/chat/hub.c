@@ -33,6 +33,7 @@ static struct {
     pthread_cond_t more;
     struct req *head, *tail;
     unsigned queued;
+    bool pacing; /* the writer holds queued work until a fan-out post is due */
     bool stopping, started;
     struct chat_room *rooms;
     struct chat_user_table rate; /* writer only: per-user token buckets */
@@ -355,13 +356,15 @@ static void publish_soon(void)
 }
 
 /* The writer's wait: until the next loop's delayed events are due, at most
- * 500 ms. */
-static int64_t writer_wait_ns(void)
+ * 500 ms; *held: some loop has delayed events at all. */
+static int64_t writer_wait_ns(bool *held)
 {
     int64_t wait = 500000000LL, now = clock_mono_ns();
+    *held = false;
     for (unsigned i = 0; i < loop_count(); i++) {
         if (!pending[i].n)
             continue;
+        *held = true;
         int64_t left = due_ns(i) - now;
         if (left < wait)
             wait = left > 0 ? left : 0;
@@ -1022,11 +1025,21 @@ static void *writer(void *arg)
     struct req **batch = xcalloc(hub.opt.batch_max, sizeof *batch);
     int64_t next_presence = clock_mono_ns() + PRESENCE_MS * 1000000LL;
     for (;;) {
+        /* Waits for work, for delayed events to come due, or for presence.
+         * Work that comes while a loop has delayed events is held until the
+         * next post is due (or a full batch is queued): nobody sees those
+         * events before that post anyway, and one transaction for all of
+         * them costs a fraction of one per arrival. Acks wait as long. */
         pthread_mutex_lock(&hub.lock);
-        while (!hub.head && !hub.stopping) {
-            int64_t wait = writer_wait_ns();
-            if (wait == 0)
-                break; /* delayed events are due */
+        while (!hub.stopping) {
+            bool held;
+            int64_t wait = writer_wait_ns(&held), now = clock_mono_ns();
+            if (wait == 0 || now >= next_presence)
+                break;
+            if (hub.head && (!held || hub.queued >= hub.opt.batch_max))
+                break;
+            if (now + wait > next_presence)
+                wait = next_presence - now;
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
             ts.tv_sec += wait / 1000000000LL;
@@ -1035,9 +1048,9 @@ static void *writer(void *arg)
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000;
             }
+            hub.pacing = hub.head != NULL;
             pthread_cond_timedwait(&hub.more, &hub.lock, &ts);
-            if (clock_mono_ns() >= next_presence)
-                break;
+            hub.pacing = false;
         }
         struct req *list = hub.head;
         hub.head = hub.tail = NULL;
@@ -1100,7 +1113,9 @@ static int enqueue(struct req *q, bool bounded)
         hub.head = q;
     hub.tail = q;
     hub.queued++;
-    pthread_cond_signal(&hub.more);
+    /* a writer holding work back needs no wake-up until a batch is full */
+    if (!hub.pacing || hub.queued >= hub.opt.batch_max)
+        pthread_cond_signal(&hub.more);
     pthread_mutex_unlock(&hub.lock);
     return 0;
 }
