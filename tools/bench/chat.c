@@ -20,8 +20,13 @@
  * loop) whose JSON the parent merges.
  *
  * Latency: payloads carry the send time (chat_scan.h); a receiver samples
- * the latency of every delivery of the messages whose number is a multiple
- * of a stride chosen so that at most about LAT_SAMPLES values are kept.
+ * one delivery in a stride, chosen so that at most about LAT_SAMPLES values
+ * are kept: the ones where number + publisher + receiver is a multiple of
+ * it. Publishers send their k-th messages at about the same moment, so a
+ * choice by number alone would sample every receiver at the same instants,
+ * a tenth of the time, and one slow instant would weigh as much as a whole
+ * stride of time; this way every instant and every receiver is sampled
+ * alike.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -405,7 +410,8 @@ static void on_message(struct client *cl, const struct bench_chat_event *ev)
         break;
     }
     ch->distinct++;
-    if (ev->payload.number % ch->stride == 0)
+    uint64_t pick = ev->payload.number + ev->payload.publisher + (uint64_t)(cl - ch->clients);
+    if (pick % ch->stride == 0)
         bench_samples_add(&ch->lat_ms, (double)(bench_now_us() - ev->payload.sent_us) / 1000.0);
 }
 
@@ -787,7 +793,8 @@ static json_t *flow_json(struct chat *ch)
                   round((double)sent / ch->o.duration), "deliveries", d, "latency_ms",
                   bench_samples_json(&ch->lat_ms), "ack_ms", bench_samples_json(&ch->ack_ms));
     json_object_set_new(o, "latency_sampling",
-                        json_pack("{s:i}", "every_nth_message", (int)ch->stride));
+                        json_pack("{s:i,s:i}", "every_nth_message", (int)ch->stride,
+                                  "every_nth_delivery", (int)ch->stride));
     if (ch->sc == SC_RECOVER)
         json_object_set_new(o, "recover",
                             json_pack("{s:I,s:I}", "drops", (json_int_t)ch->drops, "rejoined",
