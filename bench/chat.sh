@@ -21,7 +21,8 @@
 #
 # Env: BLOCKS, HOLD, SPIKE, SEND_S (s of sending per fan-out run),
 # RATES_1K_ONAIR / RATES_1K_PEER / RATES_10K_ONAIR / RATES_10K_PEER (total
-# messages/s per step), ONAIR_BIN, ONAIR_BENCH, BENCH_OUT (JSON summaries).
+# messages/s per step), ONAIR_BIN, ONAIR_BENCH, BENCH_OUT (JSON summaries),
+# ONAIR_ARGS (more onair flags, e.g. "--chat-fanout-delay-ms 12").
 # Loopback only; every process it starts is stopped by PID on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -63,7 +64,7 @@ start_onair() { # name
   mkdir -p "$data"
   bench_spawn "onair-$1" "$BIN" --argon2-ops 1 --argon2-mem-kib 64 --log-level warn \
     --data "$data" --http "127.0.0.1:$http" --rtmp 127.0.0.1:0 \
-    --chat-rate-count 0 --max-connections 19500
+    --chat-rate-count 0 --max-connections 19500 ${ONAIR_ARGS:-}
   SERVER_PID=$BENCH_LAST_PID
   wait_http "http://127.0.0.1:$http/healthz"
   SERVER_URL=ws://127.0.0.1:$http

@@ -195,9 +195,9 @@ static struct bytes *join_frames(const struct fan_item *items, size_t n)
     return bytes_take(data, len);
 }
 
-/* Delivers items (all of one room) to each
- * of the room's subscribers on l. A subscriber that has none of the run yet
- * (all but the ones that just joined) gets it as one joined buffer. */
+/* Delivers items (all of one room) to each of the room's subscribers on l.
+ * A subscriber that has none of the run yet (all but the ones that just
+ * joined) gets it as one joined buffer. */
 static unsigned deliver_run(const struct fan_item *items, size_t n, struct loop *l)
 {
     struct chat_sub *subs = items[0].room->subs[l->index];
