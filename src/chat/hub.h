@@ -49,11 +49,12 @@ struct chat_options {
 
 /* A connection's membership in a room; owned by the caller, on its loop. */
 struct chat_sub {
-    struct chat_sub *next;  /* private: in the room's list for this loop */
-    struct chat_room *room; /* private */
-    int64_t last_seq;       /* last event seq delivered */
-    bool active;            /* private: receiving live events */
-    bool counted;           /* private: counted in the room's viewers */
+    struct chat_sub *next;   /* private: in the room's list for this loop */
+    struct chat_sub **pprev; /* private: what points at this one in that list */
+    struct chat_room *room;  /* private */
+    int64_t last_seq;        /* last event seq delivered */
+    bool active;             /* private: receiving live events */
+    bool counted;            /* private: counted in the room's viewers */
     /* Delivers n (1..256) buffers of framed events of the room, in order, to
      * be written together; a buffer holds one or more whole WebSocket frames
      * back to back (the callee adds its own references if it keeps them). */
