@@ -215,6 +215,8 @@ if "hold" in blocks:
     row("**server RSS per connection**", lambda s: "**%.2f KB**" % (per(s) / 1000),
         lambda r: ratio(per(r["socketio"]), per(r["onair"])) if r["onair"] and r["socketio"] else "-")
     row("extrapolated to 1,000,000 connections", lambda s: "%.1f GB" % (per(s) * 1e6 / 1e9))
+    row("server CPU to let every client go (until idle)",
+        lambda s: "%.2f s" % s["server"].get("cpu_s_after_close", -1))
     row("onair-bench CPU (both workers), % of one core", lambda s: "%.0f" % s["tool"]["cpu_pct"])
     print()
 

@@ -218,6 +218,8 @@ test('chat-connect holds every connection in two workers and reports RSS', { tim
   assert.equal(s.connect.connect_ms.n, 200);
   assert.ok(s.server.rss_kib_after > 0);
   assert.equal(typeof s.server.rss_bytes_per_connection, 'number');
+  // measured after the clients left, until the server went idle
+  assert.ok(s.server.cpu_s_after_close >= 0 && s.server.cpu_s_after_close < 10);
   assert.ok(s.tool.user_s + s.tool.sys_s >= 0);
 });
 

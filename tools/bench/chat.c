@@ -1127,6 +1127,27 @@ static void worker_lines(struct worker *w)
     w->len = (size_t)(end - p);
 }
 
+/* The server's CPU time from now, with every client just gone, until it
+ * has used none for 300 ms (at most 10 s): what letting them all go cost it
+ * (leaving rooms, closing sockets, freeing memory). -1 if unreadable. */
+static double server_cpu_to_settle(long pid)
+{
+    int64_t first = bench_proc_cpu_us(pid), last = first, quiet_since = bench_now_us();
+    int64_t end = quiet_since + 10000000;
+    if (first < 0)
+        return -1;
+    while (bench_now_us() - quiet_since < 300000 && bench_now_us() < end) {
+        usleep(50000);
+        int64_t t = bench_proc_cpu_us(pid);
+        if (t < 0)
+            return -1;
+        if (t != last)
+            quiet_since = bench_now_us();
+        last = t;
+    }
+    return round((double)(last - first) / 1e3) / 1e3;
+}
+
 static void merge_samples(struct bench_samples *dst, json_t *arr)
 {
     size_t i;
@@ -1232,6 +1253,7 @@ static int connect_main(struct chat *ch)
         waitpid(ws[w].pid, NULL, 0);
         close(ws[w].fd);
     }
+    double leave_cpu_s = ch->o.server_pid ? server_cpu_to_settle(ch->o.server_pid) : -1;
 
     /* Merge. */
     samples_init(ch);
@@ -1286,8 +1308,9 @@ static int connect_main(struct chat *ch)
     if (missing)
         json_object_set_new(s, "workers_without_result", json_integer(missing));
     if (ch->o.server_pid) {
-        json_t *sv = json_pack("{s:i,s:i,s:i}", "pid", (int)ch->o.server_pid, "rss_kib_before",
-                               (int)ch->rss_before, "rss_kib_after", (int)ch->rss_after);
+        json_t *sv = json_pack("{s:i,s:i,s:i,s:f}", "pid", (int)ch->o.server_pid, "rss_kib_before",
+                               (int)ch->rss_before, "rss_kib_after", (int)ch->rss_after,
+                               "cpu_s_after_close", leave_cpu_s);
         if (joined > 0 && ch->rss_after > 0)
             json_object_set_new(
                 sv, "rss_bytes_per_connection",
