@@ -36,6 +36,10 @@ static struct {
     bool pacing; /* the writer holds queued work until a fan-out post is due */
     bool stopping, started;
     struct chat_room *rooms;
+    /* rooms by name (FNV-1a, chained), for a lookup per send that doesn't
+     * walk every room ever loaded while holding the lock loops enqueue on */
+    struct chat_room **index;
+    size_t index_cap, room_count;
     struct chat_user_table rate; /* writer only: per-user token buckets */
     struct chat_room lobby;      /* every connection: notices for all (subs only) */
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
@@ -380,12 +384,18 @@ static int64_t writer_wait_ns(bool *held)
 #define FAST_SLOTS 4096
 static _Atomic(struct chat_room *) fast_cache[FAST_SLOTS];
 
-static unsigned room_hash(const char *name)
+/* FNV-1a of a room name. */
+static size_t name_hash(const char *name)
 {
-    unsigned h = 2166136261u;
+    uint32_t h = 2166136261u;
     for (; *name; name++)
         h = (h ^ (unsigned char)*name) * 16777619u;
-    return h % FAST_SLOTS;
+    return h;
+}
+
+static unsigned room_hash(const char *name)
+{
+    return (unsigned)(name_hash(name) % FAST_SLOTS);
 }
 
 /* A room's subscribers on a loop are a list linked both ways (next, and
@@ -565,10 +575,37 @@ const struct chat_options *chat__options(void)
 
 static struct chat_room *room_find_locked(const char *name)
 {
-    for (struct chat_room *r = hub.rooms; r; r = r->next)
+    if (!hub.index_cap)
+        return NULL;
+    for (struct chat_room *r = hub.index[name_hash(name) & (hub.index_cap - 1)]; r;
+         r = r->index_next)
         if (strcmp(r->name, name) == 0)
             return r;
     return NULL;
+}
+
+/* Adds r to the registry (list and index); the index doubles when it has
+ * as many rooms as buckets. */
+static void room_add_locked(struct chat_room *r)
+{
+    r->next = hub.rooms;
+    hub.rooms = r;
+    if (hub.room_count >= hub.index_cap) {
+        size_t cap = hub.index_cap ? hub.index_cap * 2 : 256;
+        struct chat_room **index = xcalloc(cap, sizeof *index);
+        for (struct chat_room *x = hub.rooms->next; x; x = x->next) {
+            size_t b = name_hash(x->name) & (cap - 1);
+            x->index_next = index[b];
+            index[b] = x;
+        }
+        free(hub.index);
+        hub.index = index;
+        hub.index_cap = cap;
+    }
+    size_t b = name_hash(r->name) & (hub.index_cap - 1);
+    r->index_next = hub.index[b];
+    hub.index[b] = r;
+    hub.room_count++;
 }
 
 static void ring_push(struct chat_room *r, int64_t seq, struct bytes *frame)
@@ -663,8 +700,7 @@ struct chat_room *chat__room_load(struct store_conn *c, const struct store_backe
         snprintf(r->name, sizeof r->name, "%s", name);
         chat__room_users_init(r);
         pthread_mutex_lock(&hub.lock);
-        r->next = hub.rooms;
-        hub.rooms = r;
+        room_add_locked(r);
         pthread_mutex_unlock(&hub.lock);
     }
     r->exists = true;
@@ -1174,6 +1210,9 @@ void chat_hub_stop(void)
         chat_user_table_free(&r->users);
         free(r);
     }
+    free(hub.index);
+    hub.index = NULL;
+    hub.index_cap = hub.room_count = 0;
     chat__rules_free();
     for (unsigned i = 0; i < MAX_LOOPS; i++) {
         free(pending[i].items);

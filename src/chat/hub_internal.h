@@ -23,7 +23,8 @@ struct ring_ev {
 };
 
 struct chat_room {
-    struct chat_room *next; /* registry list */
+    struct chat_room *next;       /* registry list */
+    struct chat_room *index_next; /* chain in the registry's name index */
     char name[STORE_ROOM_MAX + 1];
     /* Writer thread only: */
     bool loaded, exists, private_;

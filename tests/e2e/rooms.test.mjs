@@ -153,4 +153,38 @@ describe('rooms', () => {
     anon.send({ type: 'join', room: 'room:99999999' });
     assert.equal((await anon.next((m) => m.type === 'error' && m.code !== 'forbidden')).code, 'not_found');
   });
+
+  test('300 rooms loaded at once: a room joined before and after the registry grew is one room, and its messages reach its own members only', async (t) => {
+    const ids = [];
+    for (let i = 0; i < 300; i++) {
+      const r = await createRoom(carol.access, { title: `many ${i}` });
+      assert.equal(r.status, 201, r.text);
+      ids.push(r.json.room.id);
+    }
+    // Listeners join every room (8 per connection), so all 300 are loaded:
+    // the chat writer's room index grows past its first size meanwhile.
+    const listeners = [];
+    for (let i = 0; i < ids.length; i += 8) {
+      const c = await connect(srv, null, { t });
+      for (const id of ids.slice(i, i + 8)) await join(c, id);
+      listeners.push(c);
+    }
+    // Rooms loaded first, last and in between, joined again now and sent to.
+    const sample = [ids[0], ids[1], ids[150], ids[255], ids[256], ids[299]];
+    const sender = await connect(srv, alice.access, { t });
+    for (const [k, id] of sample.entries()) {
+      const j = await join(sender, id);
+      assert.equal(j.viewers, 2, `${id}: the listener and the sender in one room`);
+      sender.send({ type: 'send', room: id, text: `to ${id}`, client_id: `m${k}` });
+      await sender.next((m) => m.type === 'ack' && m.client_id === `m${k}`);
+      const owner = listeners[Math.floor(ids.indexOf(id) / 8)];
+      const got = await owner.next((m) => m.type === 'message' && m.room === id);
+      assert.equal(got.text, `to ${id}`);
+      sender.send({ type: 'leave', room: id });
+    }
+    await sleep(200);
+    const all = listeners.flatMap((c) => c.of('message'));
+    assert.equal(all.length, sample.length, 'each message reached exactly one listener');
+    for (const m of all) assert.equal(m.text, `to ${m.room}`);
+  });
 });
