@@ -154,7 +154,7 @@ struct fanout {
     struct fan_item items[];
 };
 
-#define DELIVER_MAX 256 /* frames handed to a subscriber at once (one writev) */
+#define DELIVER_MAX WS_SEND_FRAMES_MAX /* frames handed to a subscriber at once (one writev) */
 
 /* Hands items to s one frame each, skipping the events its replay already
  * had: the way for a subscriber that joined in the middle of a run. */
@@ -359,11 +359,11 @@ static void publish_soon(void)
             flush_loop(i, now);
 }
 
-/* The writer's wait: until the next loop's delayed events are due, at most
- * 500 ms; *held: some loop has delayed events at all. */
-static int64_t writer_wait_ns(bool *held)
+/* The writer's wait from now: until the next loop's delayed events are
+ * due, at most 500 ms; *held: some loop has delayed events at all. */
+static int64_t writer_wait_ns(int64_t now, bool *held)
 {
-    int64_t wait = 500000000LL, now = clock_mono_ns();
+    int64_t wait = 500000000LL;
     *held = false;
     for (unsigned i = 0; i < loop_count(); i++) {
         if (!pending[i].n)
@@ -586,25 +586,27 @@ static struct chat_room *room_find_locked(const char *name)
 
 /* Adds r to the registry (list and index); the index doubles when it has
  * as many rooms as buckets. */
+static void index_put(struct chat_room **index, size_t cap, struct chat_room *r)
+{
+    size_t b = name_hash(r->name) & (cap - 1);
+    r->index_next = index[b];
+    index[b] = r;
+}
+
 static void room_add_locked(struct chat_room *r)
 {
-    r->next = hub.rooms;
-    hub.rooms = r;
     if (hub.room_count >= hub.index_cap) {
         size_t cap = hub.index_cap ? hub.index_cap * 2 : 256;
         struct chat_room **index = xcalloc(cap, sizeof *index);
-        for (struct chat_room *x = hub.rooms->next; x; x = x->next) {
-            size_t b = name_hash(x->name) & (cap - 1);
-            x->index_next = index[b];
-            index[b] = x;
-        }
+        for (struct chat_room *x = hub.rooms; x; x = x->next)
+            index_put(index, cap, x);
         free(hub.index);
         hub.index = index;
         hub.index_cap = cap;
     }
-    size_t b = name_hash(r->name) & (hub.index_cap - 1);
-    r->index_next = hub.index[b];
-    hub.index[b] = r;
+    r->next = hub.rooms;
+    hub.rooms = r;
+    index_put(hub.index, hub.index_cap, r);
     hub.room_count++;
 }
 
@@ -1082,7 +1084,7 @@ static void *writer(void *arg)
         pthread_mutex_lock(&hub.lock);
         while (!hub.stopping) {
             bool held;
-            int64_t wait = writer_wait_ns(&held), now = clock_mono_ns();
+            int64_t now = clock_mono_ns(), wait = writer_wait_ns(now, &held);
             if (wait == 0 || now >= next_presence)
                 break;
             if (hub.head && (!held || hub.queued >= hub.opt.batch_max))

@@ -99,7 +99,6 @@ struct write_req {
     unsigned nrefs;
 };
 
-#define MAX_REFS 256
 /* Connections the kernel may hold for accept(); it caps this at
  * net.core.somaxconn. A spike of thousands of clients at once must not
  * overflow it (dropped SYNs wait a second to be retried). */
@@ -784,7 +783,7 @@ static void respond(struct http_request *req, int status, const char *content_ty
         release_refs(refs, nrefs);
         return;
     }
-    if (nrefs > MAX_REFS) {
+    if (nrefs > HTTP_CONN_SEND_MAX) {
         log_err("http", "response has too many slices", "n=%u", nrefs);
         release_refs(refs, nrefs);
         nrefs = 0;
@@ -842,7 +841,7 @@ static void respond(struct http_request *req, int status, const char *content_ty
     wr->conn = c;
     size_t n;
     wr->data = buf_take(&out, &n);
-    uv_buf_t bufs[1 + MAX_REFS];
+    uv_buf_t bufs[1 + HTTP_CONN_SEND_MAX];
     unsigned nbufs = 0;
     bufs[nbufs++] = uv_buf_init(wr->data, (unsigned)n);
     if (nrefs) {
@@ -919,13 +918,13 @@ static int send_refs(struct http_conn *c, const struct http_body_ref *refs, unsi
                      void (*retain)(void *owner))
 {
     bool owned = retain == NULL;
-    if (c->closing || c->up_close_pending || n == 0 || n > MAX_REFS) {
+    if (c->closing || c->up_close_pending || n == 0 || n > HTTP_CONN_SEND_MAX) {
         if (owned)
             release_refs(refs, n);
         return c->closing || c->up_close_pending ? ONAIR_ECLOSED : (n == 0 ? 0 : ONAIR_EINVAL);
     }
-    uv_buf_t bufs[MAX_REFS];
-    unsigned from[MAX_REFS]; /* the ref each buffer comes from */
+    uv_buf_t bufs[HTTP_CONN_SEND_MAX];
+    unsigned from[HTTP_CONN_SEND_MAX]; /* the ref each buffer comes from */
     unsigned nb = 0;
     for (unsigned i = 0; i < n; i++)
         if (refs[i].len) {

@@ -95,9 +95,13 @@ struct http_body_ref {
     void *owner;
 };
 
+/* Most slices one http_respond_refs or http_conn_send call takes. */
+#define HTTP_CONN_SEND_MAX 256
+
 /* Answers req with the concatenation of refs[0..n) as the body, written
  * straight from those bytes (one writev with the head). Takes one reference
- * per slice: each is released exactly once, whatever happens. n <= 256. */
+ * per slice: each is released exactly once, whatever happens.
+ * n <= HTTP_CONN_SEND_MAX. */
 void http_respond_refs(struct http_request *req, int status, const char *content_type,
                        const char *extra_headers, const struct http_body_ref *refs, unsigned n);
 

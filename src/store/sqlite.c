@@ -971,6 +971,13 @@ static int channel_list(struct store_conn *c, struct store_channel **out, size_t
     return 0;
 }
 
+/* A sqlite_row_fn for "the channel exists, but not with this owner". */
+static int row_means_denied(struct store_conn *c, sqlite3_stmt *s, void *out, const char *op)
+{
+    (void)c, (void)s, (void)out, (void)op;
+    return ONAIR_EDENIED;
+}
+
 static int channel_set_title(struct store_conn *c, const char *name, int64_t owner_id,
                              const char *title)
 {
@@ -1001,16 +1008,7 @@ static int channel_set_title(struct store_conn *c, const char *name, int64_t own
         return ONAIR_EIO;
     rc = SQLITE_OK;
     sqlite__bind_text(s, 1, name, &rc);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        err = ONAIR_EDENIED;
-    else if (rc == SQLITE_DONE)
-        err = ONAIR_ENOTFOUND;
-    else
-        err = sqlite__fail(c, rc, op);
-    sqlite__done(s);
-    return err;
+    return sqlite__read_one(c, s, rc, row_means_denied, NULL, op);
 }
 
 static int channel_set_live(struct store_conn *c, int64_t channel_id, bool live, int64_t started_at)
@@ -1367,7 +1365,6 @@ void sqlite__bind_opt_i64(sqlite3_stmt *s, int i, int64_t v, int *rc)
         *rc = v ? sqlite3_bind_int64(s, i, (sqlite3_int64)v) : sqlite3_bind_null(s, i);
 }
 
-/* col_text for a column that may be NULL, which reads as "". */
 int sqlite__read_one(struct store_conn *c, sqlite3_stmt *s, int bind_rc, sqlite_row_fn read,
                      void *out, const char *op)
 {
@@ -1402,6 +1399,7 @@ int sqlite__read_key(struct store_conn *c, sqlite3_stmt *s, void *out, const cha
     return sqlite__col_text(c, s, 0, out, STORE_KEY_MAX + 1, op);
 }
 
+/* col_text for a column that may be NULL, which reads as "". */
 int sqlite__col_text_opt(struct store_conn *c, sqlite3_stmt *s, int col, char *dst, size_t cap,
                          const char *op)
 {

@@ -216,6 +216,8 @@ int ws_conn_send_frame(struct ws_conn *c, struct bytes *frame)
     return ws_conn_send_frames(c, &frame, 1);
 }
 
+_Static_assert(WS_SEND_FRAMES_MAX <= HTTP_CONN_SEND_MAX, "one http_conn_send per call");
+
 int ws_conn_send_frames(struct ws_conn *c, struct bytes **frames, size_t n)
 {
     if (c->closing || c->gone)

@@ -124,9 +124,7 @@ int bench_opts_parse_scoped(const char *scenario, const char *usage,
                             const struct bench_scoped_opt *all, size_t n, unsigned sc, int argc,
                             char **argv)
 {
-    struct bench_opt *opts = malloc((n ? n : 1) * sizeof *opts);
-    if (!opts)
-        abort();
+    struct bench_opt *opts = xmalloc((n ? n : 1) * sizeof *opts);
     size_t k = bench_opts_select(all, n, sc, opts);
     int rc = bench_opts_parse(scenario, usage, opts, k, argc, argv);
     free(opts);

@@ -536,9 +536,8 @@ static void client_init(struct chat *ch, struct client *cl, uint32_t global, uin
     ws->on_text = on_text;
     ws->on_closed = on_closed;
     ws->data = cl;
-    if (ch->sc != SC_CONNECT) {
+    if (ch->sc != SC_CONNECT)
         bench_seq_set_init(&cl->seqs, (uint32_t)ch->o.publishers);
-    }
 }
 
 /* ---- the phases ---- */

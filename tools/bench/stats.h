@@ -61,8 +61,6 @@ enum bench_seq_result {
 };
 
 struct bench_seq {
-    /* What every arrival reads, first and together: a receiver's trackers
-     * sit in one array, so a batch of arrivals stays in a few cache lines. */
     uint64_t next;         /* highest seen + 1 (base before anything arrived) */
     uint64_t contig;       /* every number in [base, contig) was received */
     uint64_t delivered;    /* distinct numbers received */
