@@ -44,8 +44,8 @@ static struct {
     struct chat_room lobby;      /* every connection: notices for all (subs only) */
 } hub = {.lock = PTHREAD_MUTEX_INITIALIZER, .more = PTHREAD_COND_INITIALIZER};
 
-static atomic_uint_fast64_t m_unloads, m_joins, m_fast_joins, m_sent, m_deliveries, m_batches,
-    m_batch_events;
+static atomic_uint_fast64_t m_unloads, m_freed, m_joins, m_fast_joins, m_sent, m_deliveries,
+    m_batches, m_batch_events;
 static struct metrics_histogram m_ack_latency, m_fanout_latency;
 
 /* Store batch sizes: a histogram with power-of-two buckets 1..512. */
@@ -378,9 +378,10 @@ static int64_t writer_wait_ns(int64_t now, bool *held)
 
 /* The loaded rooms by name hash, for joins on the loops (fast_join). The
  * writer stores a room once it is loaded (a slot is overwritten on
- * collision); rooms are never freed while loops run and their names never
- * change, so a loop's entry can't dangle, and fast_join says whether it may
- * be joined without the writer right now. */
+ * collision) and clears its slot before the room is freed, which happens
+ * only after every loop has run a post sent after that (retire_unused): a
+ * loop's read of a slot can't outlive its room. fast_join says whether the
+ * room may be joined without the writer right now. */
 #define FAST_SLOTS 4096
 static _Atomic(struct chat_room *) fast_cache[FAST_SLOTS];
 
@@ -973,8 +974,8 @@ static void flush_batch(struct store_conn *c, const struct store_backend *b, str
 }
 
 /* A room nobody has been in for room_idle_ms gives back its history ring
- * and user table (reloaded from the store on next use). The struct stays:
- * loops may still hold posted events that name it. */
+ * and user table (reloaded from the store on next use); retire_unused then
+ * frees the struct once no loop has a subscriber of it. */
 static void unload_if_idle(struct chat_room *r, unsigned viewers, int64_t now_ms)
 {
     if (viewers > 0 || !r->loaded) {
@@ -1025,6 +1026,71 @@ static void presence_tick(void)
         bytes_unref(f);
     }
     publish_flush();
+}
+
+/* A loop's part in freeing r: the last loop to run this frees it. Posts to
+ * a loop run in order, so by now every fan-out the writer posted to this
+ * loop before the retire has run, and any fast join on this loop that read
+ * r from fast_cache has finished (it ran on this thread, before). */
+static void on_retire(void *arg)
+{
+    struct chat_room *r = arg;
+    if (atomic_fetch_sub(&r->retire_left, 1) == 1) {
+        free(r);
+        atomic_fetch_add(&m_freed, 1);
+    }
+}
+
+/* Unloaded, and no subscriber or pending join on any loop (subs_on counts
+ * both). New ones come only through the writer (fast_join is off while a
+ * room is unloaded), and the writer reloads it first. */
+static bool room_unused(struct chat_room *r)
+{
+    if (r->loaded || atomic_load(&r->viewers) > 0)
+        return false;
+    for (unsigned i = 0; i < loop_count(); i++)
+        if (atomic_load(&r->subs_on[i]) > 0)
+            return false;
+    return true;
+}
+
+/* Takes r out of the registry (list link *link, index) and fast_cache. */
+static void room_remove(struct chat_room *r, struct chat_room **link)
+{
+    pthread_mutex_lock(&hub.lock);
+    *link = r->next;
+    struct chat_room **p = &hub.index[name_hash(r->name) & (hub.index_cap - 1)];
+    while (*p != r)
+        p = &(*p)->index_next;
+    *p = r->index_next;
+    hub.room_count--;
+    pthread_mutex_unlock(&hub.lock);
+    struct chat_room *expected = r;
+    atomic_compare_exchange_strong(&fast_cache[room_hash(r->name)], &expected, NULL);
+}
+
+/* Frees the rooms nobody uses, so memory follows the rooms in use, not every
+ * room used since start. A loop may still hold r in a fan-out it has not run
+ * yet or in a fast join under way, so r is freed by the last loop to run a
+ * retire post sent after r left the registry (on_retire). Events queued for
+ * the loops are posted first, ahead of the retire. */
+static void retire_unused(void)
+{
+    publish_flush();
+    struct chat_room **link = &hub.rooms; /* only the writer changes the list */
+    while (*link) {
+        struct chat_room *r = *link;
+        if (!room_unused(r)) {
+            link = &r->next;
+            continue;
+        }
+        room_remove(r, link);
+        unsigned loops = loop_count();
+        atomic_store(&r->retire_left, loops);
+        for (unsigned i = 0; i < loops; i++)
+            if (loop_post(&hub.loops->loops[i], on_retire, r) != 0)
+                on_retire(r); /* a closed loop runs nothing more */
+    }
 }
 
 static void do_live(struct req *q)
@@ -1141,6 +1207,7 @@ static void *writer(void *arg)
         publish_soon(); /* the loops whose delayed events are due */
         if (clock_mono_ns() >= next_presence) {
             presence_tick();
+            retire_unused();
             next_presence = clock_mono_ns() + PRESENCE_MS * 1000000LL;
         }
     }
@@ -1321,6 +1388,7 @@ void chat_hub_metrics(struct buf *out, void *arg)
     (void)arg;
     pthread_mutex_lock(&hub.lock);
     unsigned queued = hub.queued;
+    size_t rooms = hub.room_count;
     pthread_mutex_unlock(&hub.lock);
     buf_printf(
         out,
@@ -1345,8 +1413,14 @@ void chat_hub_metrics(struct buf *out, void *arg)
     buf_printf(out,
                "# HELP onair_chat_rooms_unloaded_total Idle rooms whose memory was given back.\n"
                "# TYPE onair_chat_rooms_unloaded_total counter\n"
-               "onair_chat_rooms_unloaded_total %llu\n",
-               (unsigned long long)atomic_load(&m_unloads));
+               "onair_chat_rooms_unloaded_total %llu\n"
+               "# HELP onair_chat_rooms_freed_total Unused rooms whose struct was freed.\n"
+               "# TYPE onair_chat_rooms_freed_total counter\n"
+               "onair_chat_rooms_freed_total %llu\n"
+               "# HELP onair_chat_rooms Rooms the chat writer holds in memory.\n"
+               "# TYPE onair_chat_rooms gauge\nonair_chat_rooms %zu\n",
+               (unsigned long long)atomic_load(&m_unloads),
+               (unsigned long long)atomic_load(&m_freed), rooms);
     write_batch_sizes(out);
     buf_append_str(out, "# HELP onair_chat_ack_seconds Send to durable ack.\n"
                         "# TYPE onair_chat_ack_seconds histogram\n");

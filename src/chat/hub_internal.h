@@ -49,6 +49,8 @@ struct chat_room {
     atomic_int_fast64_t pub_seq; /* last_seq, for the loops */
     /* Loop-owned: subs[i] is touched only by loop i. */
     struct chat_sub *subs[MAX_LOOPS];
+    /* Freeing: loops yet to pass the room's retire post (see retire_unused). */
+    atomic_uint retire_left;
 };
 
 enum req_kind { REQ_SEND, REQ_JOIN, REQ_LIVE, REQ_MOD, REQ_DONATE };

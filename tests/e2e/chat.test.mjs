@@ -468,4 +468,75 @@ describe('chat memory', () => {
     b.send({ type: 'send', room, text: 'after', client_id: 'af' });
     assert.equal((await b.next((m) => m.type === 'ack' && m.client_id === 'af')).seq, last.seq + 1);
   });
+
+  // Memory follows the rooms in use, not every room used since start: a room
+  // with nobody in it is freed, one with a subscriber (even one not counted
+  // as a viewer, like a stream overlay) is kept and still delivers, and a
+  // freed room comes back with its history and seqs.
+  test('unused rooms are freed; a room with a subscriber is kept; a freed room comes back whole', { timeout: 60_000 }, async (t) => {
+    const srv = await startServer({ t, args: ['--chat-room-idle-ms', '1000', '--chat-rate-count', '0'] });
+    const u = await newUser(srv, 'fr');
+    const metric = async (name) =>
+      Number(new RegExp(`^${name} (\\d+)`, 'm').exec((await srv.api('GET', '/metrics')).text)[1]);
+    const ids = [];
+    for (let i = 0; i < 24; i++) {
+      const r = await srv.api('POST', '/api/rooms', { title: `free ${i}` }, u.access);
+      assert.equal(r.status, 201, r.text);
+      ids.push(r.json.room.id);
+    }
+    // An overlay-like subscriber (viewer: false) stays in the first room.
+    const overlay = await connect(srv, null, { t });
+    overlay.send({ type: 'join', room: ids[0], viewer: false });
+    await overlay.next((m) => m.type === 'joined' && m.room === ids[0]);
+    const users = [];
+    for (let i = 0; i < ids.length; i += 8) {
+      const c = await connect(srv, u.access, { t });
+      for (const [k, id] of ids.slice(i, i + 8).entries()) {
+        await join(c, id);
+        c.send({ type: 'send', room: id, text: `first in ${id}`, client_id: `f${k}` });
+        await c.next((m) => m.type === 'ack' && m.client_id === `f${k}`);
+      }
+      users.push(c);
+    }
+    assert.equal(await metric('onair_chat_rooms'), ids.length);
+    for (const c of users) c.close();
+    const deadline = Date.now() + 20_000;
+    while ((await metric('onair_chat_rooms_freed_total')) < ids.length - 1 && Date.now() < deadline)
+      await sleep(200);
+    assert.equal(await metric('onair_chat_rooms_freed_total'), ids.length - 1, 'the unused rooms were not freed');
+    assert.equal(await metric('onair_chat_rooms'), 1, 'only the room with a subscriber is kept');
+
+    // The kept room still reaches its subscriber, with the next seq.
+    const s = await connect(srv, u.access, { t });
+    await join(s, ids[0]);
+    s.send({ type: 'send', room: ids[0], text: 'to the overlay', client_id: 'o1' });
+    assert.equal((await s.next((m) => m.type === 'ack' && m.client_id === 'o1')).seq, 2);
+    assert.equal((await overlay.next((m) => m.type === 'message' && m.text === 'to the overlay')).seq, 2);
+
+    // Freed rooms come back: history from the store, the next seq, live
+    // delivery to a second member, and joined again after another free.
+    const history = new Map(ids.map((id) => [id, [`first in ${id}`]]));
+    for (const id of [ids[1], ids[23], ids[1]]) {
+      const a = await connect(srv, u.access, { t });
+      const j = await join(a, id, 0);
+      assert.equal(j.last_seq, history.get(id).length);
+      await a.next(() => a.of('message').length === history.get(id).length);
+      assert.deepEqual(a.of('message').map((m) => m.text), history.get(id));
+      const b = await connect(srv, null, { t });
+      assert.equal((await join(b, id)).last_seq, j.last_seq);
+      a.send({ type: 'send', room: id, text: `back in ${id}`, client_id: 'bk' });
+      const ack = await a.next((m) => m.type === 'ack' && m.client_id === 'bk');
+      assert.equal(ack.seq, j.last_seq + 1);
+      assert.equal((await b.next((m) => m.type === 'message' && m.text === `back in ${id}`)).seq, ack.seq);
+      history.get(id).push(`back in ${id}`);
+      // Left with its new message, the room is freed again.
+      const freed = await metric('onair_chat_rooms_freed_total');
+      a.close();
+      b.close();
+      const until = Date.now() + 20_000;
+      while ((await metric('onair_chat_rooms_freed_total')) === freed && Date.now() < until) await sleep(200);
+      assert.equal(await metric('onair_chat_rooms_freed_total'), freed + 1, `${id} was not freed again`);
+    }
+    assert.equal(await metric('onair_chat_rooms'), 1);
+  });
 });
