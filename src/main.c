@@ -364,6 +364,7 @@ int main(int argc, char **argv)
     store_close(app.store);
     loop_group_stop(loops);
     loop_group_join(loops);
+    chat_hub_free();   /* after the loops: their last closes leave rooms */
     hls_record_stop(); /* after the loops: the last segments are queued by then */
     chat_filter_holder_free(&filter);
     free(lctx);

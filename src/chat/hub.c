@@ -1269,6 +1269,10 @@ void chat_hub_stop(void)
     pthread_mutex_unlock(&hub.lock);
     pthread_join(hub.thread, NULL);
     hub.started = false;
+}
+
+void chat_hub_free(void)
+{
     for (unsigned i = 0; i < FAST_SLOTS; i++)
         atomic_store(&fast_cache[i], NULL);
     while (hub.rooms) {

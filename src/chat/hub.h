@@ -65,6 +65,9 @@ int chat_hub_start(struct store *store, struct loop_group *loops, const struct c
 /* Finishes queued work and stops the writer (shutdown, after the loops stopped
  * taking requests). */
 void chat_hub_stop(void);
+/* Frees the rooms: after the loops have stopped (loop_group_join), since a
+ * connection still open at shutdown leaves its rooms when its loop closes it. */
+void chat_hub_free(void);
 
 /* Result of a join, posted back to the joining loop. */
 struct chat_joined {
