@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <uv.h>
@@ -914,6 +915,28 @@ struct http_conn *http_upgrade(struct http_request *req, const char *extra_heade
  * keeps up), then queues whatever the socket did not take. Owned refs
  * (retain NULL) are released once written; borrowed ones are retained only
  * for the part that has to wait. */
+/* uv_try_write as one sendmsg(2): libuv writes through write(2)/writev(2),
+ * which on a socket also pay for the file layer (vfs_write, fsnotify) on
+ * every call. The bytes written, UV_EAGAIN when the socket is full or a
+ * write is already queued (order), or another negative libuv error. */
+static int try_send(struct http_conn *c, uv_buf_t *bufs, unsigned nb)
+{
+    if (c->tcp.write_queue_size > 0)
+        return UV_EAGAIN;
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+        return UV_EBADF;
+    /* uv_buf_t is laid out as struct iovec on Unix (libuv's own promise) */
+    struct msghdr m = {.msg_iov = (struct iovec *)bufs, .msg_iovlen = nb};
+    ssize_t r;
+    do
+        r = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return (int)r;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : uv_translate_sys_error(errno);
+}
+
 static int send_refs(struct http_conn *c, const struct http_body_ref *refs, unsigned n,
                      void (*retain)(void *owner))
 {
@@ -931,7 +954,7 @@ static int send_refs(struct http_conn *c, const struct http_body_ref *refs, unsi
             from[nb] = i;
             bufs[nb++] = uv_buf_init((char *)refs[i].data, (unsigned)refs[i].len);
         }
-    int w = nb ? uv_try_write((uv_stream_t *)&c->tcp, bufs, nb) : 0;
+    int w = nb ? try_send(c, bufs, nb) : 0;
     if (w < 0 && w != UV_EAGAIN) { /* the peer is gone (reset, broken pipe) */
         if (owned)
             release_refs(refs, n);
