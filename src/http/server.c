@@ -910,13 +910,8 @@ struct http_conn *http_upgrade(struct http_request *req, const char *extra_heade
     return c;
 }
 
-/* Writes refs: first straight into the socket when nothing is queued before
- * them (no allocation, nothing kept: the common case for a reader that
- * keeps up), then queues whatever the socket did not take. Owned refs
- * (retain NULL) are released once written; borrowed ones are retained only
- * for the part that has to wait. */
 /* uv_try_write as one sendmsg(2): libuv writes through write(2)/writev(2),
- * which on a socket also pay for the file layer (vfs_write, fsnotify) on
+ * which on a socket also pay for the file layer (vfs_write, fdget_pos) on
  * every call. The bytes written, UV_EAGAIN when the socket is full or a
  * write is already queued (order), or another negative libuv error. */
 static int try_send(struct http_conn *c, uv_buf_t *bufs, unsigned nb)
@@ -937,6 +932,11 @@ static int try_send(struct http_conn *c, uv_buf_t *bufs, unsigned nb)
     return errno == EAGAIN || errno == EWOULDBLOCK ? UV_EAGAIN : uv_translate_sys_error(errno);
 }
 
+/* Writes refs: first straight into the socket when nothing is queued before
+ * them (no allocation, nothing kept: the common case for a reader that
+ * keeps up), then queues whatever the socket did not take. Owned refs
+ * (retain NULL) are released once written; borrowed ones are retained only
+ * for the part that has to wait. */
 static int send_refs(struct http_conn *c, const struct http_body_ref *refs, unsigned n,
                      void (*retain)(void *owner))
 {
