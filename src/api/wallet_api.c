@@ -384,7 +384,6 @@ static void received_done(void *arg)
     ctx_free(w);
 }
 
-/* The channel name from the path (404 if it can't be one). */
 static void channel_top(struct http_request *req, void *arg)
 {
     struct wallet_ctx *w = ctx_new(req, arg);

@@ -585,8 +585,7 @@ static struct chat_room *room_find_locked(const char *name)
     return NULL;
 }
 
-/* Adds r to the registry (list and index); the index doubles when it has
- * as many rooms as buckets. */
+/* Puts r at the head of its bucket of index (cap buckets, a power of 2). */
 static void index_put(struct chat_room **index, size_t cap, struct chat_room *r)
 {
     size_t b = name_hash(r->name) & (cap - 1);
@@ -594,6 +593,8 @@ static void index_put(struct chat_room **index, size_t cap, struct chat_room *r)
     index[b] = r;
 }
 
+/* Adds r to the registry (list and index); the index doubles when it has
+ * as many rooms as buckets. */
 static void room_add_locked(struct chat_room *r)
 {
     if (hub.room_count >= hub.index_cap) {
@@ -1042,11 +1043,11 @@ static void on_retire(void *arg)
 }
 
 /* Unloaded, and no subscriber or pending join on any loop (subs_on counts
- * both). New ones come only through the writer (fast_join is off while a
- * room is unloaded), and the writer reloads it first. */
+ * both, viewers or not). New ones come only through the writer (fast_join
+ * is off while a room is unloaded), and the writer reloads it first. */
 static bool room_unused(struct chat_room *r)
 {
-    if (r->loaded || atomic_load(&r->viewers) > 0)
+    if (r->loaded)
         return false;
     for (unsigned i = 0; i < loop_count(); i++)
         if (atomic_load(&r->subs_on[i]) > 0)

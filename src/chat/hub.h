@@ -15,7 +15,9 @@
  *    the replay and then the live events, gapless and without duplicates.
  *
  * Subscribers (struct chat_sub) belong to their connection's loop and are
- * touched only there. A room's memory is bounded by its history ring.
+ * touched only there. A room's memory is bounded by its history ring; a
+ * room without viewers for room_idle_ms gives the ring back, and is freed
+ * once nobody is subscribed to it (its state is in the store).
  */
 #ifndef ONAIR_CHAT_HUB_H
 #define ONAIR_CHAT_HUB_H
